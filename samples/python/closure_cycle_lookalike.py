@@ -1,0 +1,34 @@
+# linger-sample: self.get = lambda: self.x -- a closure cycle, not a bound method
+# Looks like bound_method_cycle_garbage.py, but the object stores a
+# lambda that closes over it: obj -> __dict__ -> function -> closure
+# cell -> obj.  That is a real cycle (garbage at exit here, with the
+# cyclic GC off), but it holds no bound method, so it must not be
+# reported as bound-method-cycle.  (A later version will report it as
+# its own kind.)
+#
+# linger-expect-not: bound-method-cycle
+# linger-expect-not: finalizer-keepalive
+
+import gc
+import weakref
+
+gc.collect()   # start from a clean heap: nothing left over from imports
+gc.disable()
+
+
+class Settings:
+
+    def __init__(self, x):
+        self.x = x
+        self.get = lambda: self.x     # closure over `self`
+
+
+def main():
+    settings = Settings(7)
+    print('value:', settings.get())
+    ref = weakref.ref(settings)
+    del settings
+    print('settings still alive after use:', ref() is not None)
+
+
+main()
