@@ -1,0 +1,36 @@
+/* linger_analysis.h: a trace, the snapshot it is judged on, its graph and
+ * findings: everything a report prints. */
+#pragma once
+
+#include <glib.h>
+
+#include "linger_findings.h"
+#include "linger_graph.h"
+#include "linger_reader.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  char           *path;       /* the trace file */
+  LingerTrace    *trace;
+  LingerSnapshot *snapshot;   /* borrowed from trace; NULL if it has none */
+  LingerGraph    *graph;      /* NULL without a snapshot */
+  GPtrArray      *findings;   /* LingerFinding; empty without a snapshot */
+} LingerAnalysis;
+
+/* Reads @path and computes its findings (grouped unless @all).
+ * Returns: (transfer full): the analysis, or NULL with @error set. */
+LingerAnalysis *linger_analysis_new_for_file  (const char  *path,
+                                               gboolean     all,
+                                               GError     **error);
+
+/* Takes ownership of @trace. */
+LingerAnalysis *linger_analysis_new_for_trace (LingerTrace *trace,
+                                               gboolean     all);
+
+void            linger_analysis_free          (LingerAnalysis *analysis);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LingerAnalysis, linger_analysis_free)
+
+G_END_DECLS

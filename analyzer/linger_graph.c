@@ -1,0 +1,287 @@
+/* linger_graph.c: the object graph of one snapshot. */
+#include "linger_graph.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int
+compare_objects (const void *a,
+                 const void *b)
+{
+  const linger_object_entry *x = a;
+  const linger_object_entry *y = b;
+
+  if (x->address != y->address)
+    return x->address < y->address ? -1 : 1;
+  return 0;
+}
+
+guint32
+linger_graph_lookup (const LingerGraph *graph,
+                     guint64            address)
+{
+  guint32 lo = 0;
+  guint32 hi = graph->n_nodes;
+
+  while (lo < hi)
+    {
+      guint32 mid = lo + (hi - lo) / 2;
+      guint64 a = graph->nodes[mid].address;
+
+      if (a == address)
+        return mid;
+      if (a < address)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return LINGER_NODE_NONE;
+}
+
+gboolean
+linger_edge_is_owned (const LingerEdge *edge)
+{
+  return edge->ref_kind == LINGER_REF_STRONG || edge->ref_kind == LINGER_REF_CALLBACK;
+}
+
+const char *
+linger_graph_edge_text (const LingerGraph *graph,
+                        const LingerEdge  *edge)
+{
+  switch (edge->label_kind)
+    {
+    case LINGER_LABEL_ATTR:
+    case LINGER_LABEL_KEY:
+    case LINGER_LABEL_DICT_KEY:
+    case LINGER_LABEL_CLOSURE:
+    case LINGER_LABEL_LOCAL:
+      return linger_trace_string (graph->trace, edge->label);
+    default:
+      return NULL;
+    }
+}
+
+gboolean
+linger_graph_edge_is_attr (const LingerGraph *graph,
+                           const LingerEdge  *edge,
+                           const char        *name)
+{
+  const char *text;
+
+  if (edge->label_kind != LINGER_LABEL_ATTR)
+    return FALSE;
+  text = linger_graph_edge_text (graph, edge);
+  return text != NULL && strcmp (text, name) == 0;
+}
+
+const char *
+linger_graph_type_name (const LingerGraph *graph,
+                        guint32            node)
+{
+  const char *s = linger_trace_string (graph->trace, graph->nodes[node].type_name);
+
+  return s != NULL ? s : "?";
+}
+
+const char *
+linger_graph_name (const LingerGraph *graph,
+                   guint32            node)
+{
+  return linger_trace_string (graph->trace, graph->nodes[node].name);
+}
+
+gint64
+linger_graph_external_refs (const LingerGraph *graph,
+                            guint32            node)
+{
+  const linger_object_entry *o = &graph->nodes[node];
+  gint64 owned_in = 0;
+
+  if (!(o->flags & LINGER_OBJ_GC_TRACKED))
+    return 0;
+  for (guint32 i = graph->in_start[node]; i < graph->in_start[node + 1]; i++)
+    if (linger_edge_is_owned (&graph->edges[graph->in_edges[i]]))
+      owned_in++;
+  return o->refcount - owned_in;
+}
+
+static void
+build_nodes (LingerGraph          *graph,
+             const LingerSnapshot *snapshot)
+{
+  guint32 n = snapshot->objects->len;
+  guint32 kept = 0;
+
+  graph->nodes = g_new (linger_object_entry, MAX (n, 1));
+  if (n > 0)
+    memcpy (graph->nodes, snapshot->objects->data, (gsize) n * sizeof (linger_object_entry));
+  qsort (graph->nodes, n, sizeof (linger_object_entry), compare_objects);
+
+  /* An address listed twice is one object; keep the first. */
+  for (guint32 i = 0; i < n; i++)
+    {
+      if (kept > 0 && graph->nodes[kept - 1].address == graph->nodes[i].address)
+        {
+          graph->n_duplicate_objects++;
+          continue;
+        }
+      graph->nodes[kept++] = graph->nodes[i];
+    }
+  graph->n_nodes = kept;
+}
+
+static void
+build_edges (LingerGraph          *graph,
+             const LingerSnapshot *snapshot)
+{
+  guint32 n_refs = snapshot->refs->len;
+  guint32 n = graph->n_nodes;
+  g_autofree guint32 *source_of = g_new (guint32, MAX (n_refs, 1));
+  g_autofree guint32 *target_of = g_new (guint32, MAX (n_refs, 1));
+  g_autofree guint32 *fill = g_new0 (guint32, (gsize) n + 1);
+  guint32 n_edges = 0;
+
+  graph->out_start = g_new0 (guint32, (gsize) n + 1);
+  graph->in_start = g_new0 (guint32, (gsize) n + 1);
+
+  /* Counting sort by source keeps the file order of a node's edges, which
+   * is the order the shim visited them (tp_traverse order). */
+  for (guint32 i = 0; i < n_refs; i++)
+    {
+      const linger_ref_entry *r = &g_array_index (snapshot->refs, linger_ref_entry, i);
+
+      source_of[i] = linger_graph_lookup (graph, r->source);
+      target_of[i] = linger_graph_lookup (graph, r->target);
+      if (source_of[i] == LINGER_NODE_NONE || target_of[i] == LINGER_NODE_NONE)
+        {
+          graph->n_dangling_edges++;
+          continue;
+        }
+      graph->out_start[source_of[i] + 1]++;
+      graph->in_start[target_of[i] + 1]++;
+      n_edges++;
+    }
+  for (guint32 v = 0; v < n; v++)
+    {
+      graph->out_start[v + 1] += graph->out_start[v];
+      graph->in_start[v + 1] += graph->in_start[v];
+    }
+
+  graph->n_edges = n_edges;
+  graph->edges = g_new (LingerEdge, MAX (n_edges, 1));
+  graph->in_edges = g_new (guint32, MAX (n_edges, 1));
+
+  memcpy (fill, graph->out_start, ((gsize) n + 1) * sizeof (guint32));
+  for (guint32 i = 0; i < n_refs; i++)
+    {
+      const linger_ref_entry *r = &g_array_index (snapshot->refs, linger_ref_entry, i);
+      LingerEdge *e;
+
+      if (source_of[i] == LINGER_NODE_NONE || target_of[i] == LINGER_NODE_NONE)
+        continue;
+      e = &graph->edges[fill[source_of[i]]++];
+      e->source = source_of[i];
+      e->target = target_of[i];
+      e->label = r->label;
+      e->label_kind = r->label_kind;
+      e->ref_kind = r->ref_kind;
+    }
+
+  /* Edge indices sorted by source are visited in order, so each target's
+   * in-edges come out sorted by source too. */
+  memcpy (fill, graph->in_start, ((gsize) n + 1) * sizeof (guint32));
+  for (guint32 i = 0; i < n_edges; i++)
+    graph->in_edges[fill[graph->edges[i].target]++] = i;
+}
+
+static void
+build_roots (LingerGraph          *graph,
+             const LingerSnapshot *snapshot)
+{
+  guint32 n = graph->n_nodes;
+
+  graph->root_reasons = g_new0 (guint8, MAX (n, 1));
+  graph->roots = g_array_new (FALSE, FALSE, sizeof (guint32));
+
+  for (guint32 i = 0; i < snapshot->roots->len; i++)
+    {
+      const linger_root_entry *r = &g_array_index (snapshot->roots, linger_root_entry, i);
+      guint32 v = linger_graph_lookup (graph, r->address);
+
+      if (v != LINGER_NODE_NONE)
+        graph->root_reasons[v] |= LINGER_ROOT_REASON_RECORDED;
+    }
+
+  for (guint32 v = 0; v < n; v++)
+    {
+      if (graph->nodes[v].flags & LINGER_OBJ_IMMORTAL)
+        graph->root_reasons[v] |= LINGER_ROOT_REASON_IMMORTAL;
+      if (linger_graph_external_refs (graph, v) > 0)
+        graph->root_reasons[v] |= LINGER_ROOT_REASON_EXTERNAL;
+      if (graph->root_reasons[v] != 0)
+        g_array_append_val (graph->roots, v);
+    }
+}
+
+static void
+build_reachable (LingerGraph *graph)
+{
+  guint32 n = graph->n_nodes;
+  g_autofree guint32 *queue = g_new (guint32, MAX (n, 1));
+  guint32 head = 0;
+  guint32 tail = 0;
+
+  graph->reachable = g_new0 (guint8, MAX (n, 1));
+  for (guint32 i = 0; i < graph->roots->len; i++)
+    {
+      guint32 v = g_array_index (graph->roots, guint32, i);
+      graph->reachable[v] = 1;
+      queue[tail++] = v;
+    }
+  while (head < tail)
+    {
+      guint32 v = queue[head++];
+
+      for (guint32 i = graph->out_start[v]; i < graph->out_start[v + 1]; i++)
+        {
+          const LingerEdge *e = &graph->edges[i];
+
+          if (!linger_edge_is_owned (e) || graph->reachable[e->target])
+            continue;
+          graph->reachable[e->target] = 1;
+          queue[tail++] = e->target;
+        }
+    }
+}
+
+LingerGraph *
+linger_graph_new (const LingerTrace    *trace,
+                  const LingerSnapshot *snapshot)
+{
+  g_autoptr(LingerGraph) graph = g_new0 (LingerGraph, 1);
+
+  graph->trace = trace;
+  graph->snapshot = snapshot;
+  build_nodes (graph, snapshot);
+  build_edges (graph, snapshot);
+  build_roots (graph, snapshot);
+  build_reachable (graph);
+  return g_steal_pointer (&graph);
+}
+
+void
+linger_graph_free (LingerGraph *graph)
+{
+  if (graph == NULL)
+    return;
+  g_free (graph->nodes);
+  g_free (graph->edges);
+  g_free (graph->out_start);
+  g_free (graph->in_edges);
+  g_free (graph->in_start);
+  g_free (graph->root_reasons);
+  if (graph->roots != NULL)
+    g_array_unref (graph->roots);
+  g_free (graph->reachable);
+  g_free (graph);
+}

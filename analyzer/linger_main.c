@@ -1,0 +1,195 @@
+/* linger_main.c: the `linger` command: option parsing and printing only. */
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+#include "linger_analysis.h"
+#include "linger_config.h"
+#include "linger_report_json.h"
+#include "linger_report_text.h"
+#include "linger_run.h"
+
+#define EXIT_USAGE 2
+
+static const char usage_text[] =
+  "Usage:\n"
+  "  linger run [--output FILE] [--] COMMAND [ARG...]\n"
+  "      Run COMMAND with the linger shim preloaded; every process that runs\n"
+  "      Python writes a trace.  --output names the trace of COMMAND itself.\n"
+  "  linger report [--format=text|json] [--all] TRACE\n"
+  "      Analyse a trace: objects kept alive by their own finalizer,\n"
+  "      objects in a cycle through a bound method of themselves.\n"
+  "      --all lists every instance instead of one example per type.\n"
+  "  linger --version\n";
+
+static int
+fail (const char *message)
+{
+  g_printerr ("linger: error: %s\n", message);
+  return EXIT_FAILURE;
+}
+
+G_GNUC_PRINTF (1, 2)
+static int
+usage_error (const char *format,
+             ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_printerr ("linger: error: %s\n", message);
+  g_printerr ("Try 'linger --help'.\n");
+  return EXIT_USAGE;
+}
+
+static gboolean
+use_color (void)
+{
+  const char *no_color = g_getenv ("NO_COLOR");
+
+  return isatty (STDOUT_FILENO) && (no_color == NULL || *no_color == '\0');
+}
+
+static int
+write_stdout (const GString *text)
+{
+  if (fwrite (text->str, 1, text->len, stdout) != text->len || fflush (stdout) != 0)
+    return fail ("cannot write the report to standard output");
+  return EXIT_SUCCESS;
+}
+
+static int
+cmd_report (int    argc,
+            char **argv)
+{
+  g_autofree char *format = NULL;
+  gboolean all = FALSE;
+  g_auto(GStrv) files = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(LingerAnalysis) analysis = NULL;
+  g_autoptr(GString) out = NULL;
+  gboolean json;
+  const GOptionEntry entries[] = {
+    { "format", 'f', 0, G_OPTION_ARG_STRING, &format, "Output format: text (default) or json", "FORMAT" },
+    { "all", 'a', 0, G_OPTION_ARG_NONE, &all, "List every instance, not one example per type", NULL },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "TRACE" },
+    { NULL }
+  };
+
+  context = g_option_context_new ("TRACE - analyse a linger trace");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error ("%s", error->message);
+
+  if (format == NULL || strcmp (format, "text") == 0)
+    json = FALSE;
+  else if (strcmp (format, "json") == 0)
+    json = TRUE;
+  else
+    return usage_error ("unknown report format '%s' (use text or json)", format);
+
+  if (files == NULL || files[0] == NULL)
+    return usage_error ("report needs a trace file");
+  if (files[1] != NULL)
+    return usage_error ("report takes one trace file, not %u", g_strv_length (files));
+
+  analysis = linger_analysis_new_for_file (files[0], all, &error);
+  if (analysis == NULL)
+    return fail (error->message);
+
+  out = g_string_new (NULL);
+  if (json)
+    linger_report_json (analysis, out);
+  else
+    linger_report_text (analysis, use_color (), out);
+  return write_stdout (out);
+}
+
+static int
+cmd_run (int    argc,
+         char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  const char *output = NULL;
+  int i;
+  int status;
+
+  /* Parsed by hand: options end at the first word that is not one, so
+   * the command's own options are never taken for linger's. */
+  for (i = 1; i < argc; i++)
+    {
+      const char *arg = argv[i];
+
+      if (strcmp (arg, "--") == 0)
+        {
+          i++;
+          break;
+        }
+      if (strcmp (arg, "--output") == 0 || strcmp (arg, "-o") == 0)
+        {
+          if (i + 1 >= argc)
+            return usage_error ("%s needs a file name", arg);
+          output = argv[++i];
+        }
+      else if (g_str_has_prefix (arg, "--output="))
+        output = arg + strlen ("--output=");
+      else if (strcmp (arg, "--help") == 0 || strcmp (arg, "-h") == 0)
+        {
+          fputs (usage_text, stdout);
+          return EXIT_SUCCESS;
+        }
+      else if (arg[0] == '-' && arg[1] != '\0')
+        return usage_error ("unknown option '%s' for run", arg);
+      else
+        break;
+    }
+
+  if (output != NULL && *output == '\0')
+    return usage_error ("--output needs a file name");
+  if (i >= argc)
+    return usage_error ("run needs a command to run");
+
+  status = linger_run (output, argv + i, &error);
+  if (status < 0)
+    return fail (error->message);
+  return status;
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  const char *command;
+
+  setlocale (LC_ALL, "");
+  g_set_prgname ("linger");
+
+  if (argc < 2)
+    return usage_error ("no command given");
+
+  command = argv[1];
+  if (strcmp (command, "--help") == 0 || strcmp (command, "-h") == 0
+      || strcmp (command, "help") == 0)
+    {
+      fputs (usage_text, stdout);
+      return EXIT_SUCCESS;
+    }
+  if (strcmp (command, "--version") == 0 || strcmp (command, "version") == 0)
+    {
+      printf ("linger %s\n", LINGER_VERSION);
+      return EXIT_SUCCESS;
+    }
+  if (strcmp (command, "report") == 0)
+    return cmd_report (argc - 1, argv + 1);
+  if (strcmp (command, "run") == 0)
+    return cmd_run (argc - 1, argv + 1);
+  return usage_error ("unknown command '%s'", command);
+}

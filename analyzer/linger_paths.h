@@ -1,0 +1,36 @@
+/* linger_paths.h: shortest reference paths (breadth-first search). */
+#pragma once
+
+#include <glib.h>
+
+#include "linger_graph.h"
+
+G_BEGIN_DECLS
+
+/* One object on a path and the edge that leads from it to the next step;
+ * the last step has no edge. */
+typedef struct
+{
+  guint32           node;
+  const LingerEdge *edge;   /* NULL on the last step */
+} LingerPathStep;
+
+/* Shortest path from any of @sources to @target over the edges accepted
+ * by @filter (all edges if NULL).  Among paths of the same length the one
+ * from the earliest source, then through the earliest edges, wins, so the
+ * result is deterministic.  A source equal to @target gives a one-step path.
+ * Returns: (transfer full) (nullable): a GArray of LingerPathStep, or NULL
+ * if @target cannot be reached. */
+GArray *linger_paths_shortest   (const LingerGraph *graph,
+                                 const guint32     *sources,
+                                 gsize              n_sources,
+                                 guint32            target,
+                                 LingerEdgeFilter   filter,
+                                 gpointer           user_data);
+
+/* Shortest path from the graph's roots to @target over owned edges.
+ * Returns: (transfer full) (nullable) */
+GArray *linger_paths_from_roots (const LingerGraph *graph,
+                                 guint32            target);
+
+G_END_DECLS

@@ -1,0 +1,838 @@
+/* linger_reader.c: validating reader of linger traces. */
+#include "linger_reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "linger_error.h"
+
+/* Records are copied out of the file with memcpy, field for field as they
+ * are in memory: that is only right on a little-endian host, like the
+ * writer. */
+G_STATIC_ASSERT (G_BYTE_ORDER == G_LITTLE_ENDIAN);
+
+typedef struct
+{
+  const guint8   *data;
+  gsize           len;
+  LingerTrace    *trace;
+  LingerSnapshot *open;             /* snapshot between BEGIN and END */
+  guint32         last_snapshot_id;
+  gboolean        seen_end;
+  /* A reader of minor version N knows the enum values of version N.  In a
+   * newer minor, values it does not know are kept and handled
+   * conservatively by the analysis (an unknown edge kind is not followed). */
+  gboolean        strict_enums;
+} Reader;
+
+static const char *
+record_type_name (guint16 type)
+{
+  switch (type)
+    {
+    case LINGER_REC_PROCESS: return "PROCESS";
+    case LINGER_REC_RUNTIME: return "RUNTIME";
+    case LINGER_REC_STRING: return "STRING";
+    case LINGER_REC_SNAPSHOT_BEGIN: return "SNAPSHOT_BEGIN";
+    case LINGER_REC_OBJECTS: return "OBJECTS";
+    case LINGER_REC_REFS: return "REFS";
+    case LINGER_REC_ROOTS: return "ROOTS";
+    case LINGER_REC_FINALIZERS: return "FINALIZERS";
+    case LINGER_REC_WEAKREFS: return "WEAKREFS";
+    case LINGER_REC_SNAPSHOT_END: return "SNAPSHOT_END";
+    case LINGER_REC_MESSAGE: return "MESSAGE";
+    case LINGER_REC_END: return "END";
+    default: return "unknown";
+    }
+}
+
+G_GNUC_PRINTF (4, 5)
+static gboolean
+corrupt (GError    **error,
+         gsize       offset,
+         guint16     type,
+         const char *format,
+         ...)
+{
+  g_autofree char *problem = NULL;
+  va_list args;
+
+  va_start (args, format);
+  problem = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error (error, LINGER_ERROR, LINGER_ERROR_CORRUPT,
+               "corrupted trace: %s record at byte offset %" G_GSIZE_FORMAT ": %s",
+               record_type_name (type), offset, problem);
+  return FALSE;
+}
+
+LingerSnapshot *
+linger_snapshot_new (void)
+{
+  LingerSnapshot *s = g_new0 (LingerSnapshot, 1);
+
+  s->status = LINGER_SNAPSHOT_PARTIAL;
+  s->objects = g_array_new (FALSE, FALSE, sizeof (linger_object_entry));
+  s->refs = g_array_new (FALSE, FALSE, sizeof (linger_ref_entry));
+  s->roots = g_array_new (FALSE, FALSE, sizeof (linger_root_entry));
+  s->finalizers = g_array_new (FALSE, FALSE, sizeof (linger_finalizer_entry));
+  s->weakrefs = g_array_new (FALSE, FALSE, sizeof (linger_weakref_entry));
+  return s;
+}
+
+void
+linger_snapshot_free (LingerSnapshot *s)
+{
+  if (s == NULL)
+    return;
+  g_array_unref (s->objects);
+  g_array_unref (s->refs);
+  g_array_unref (s->roots);
+  g_array_unref (s->finalizers);
+  g_array_unref (s->weakrefs);
+  g_free (s);
+}
+
+static void
+message_free (gpointer p)
+{
+  LingerMessage *m = p;
+
+  g_free (m->text);
+  g_free (m);
+}
+
+static LingerTrace *
+trace_new (void)
+{
+  LingerTrace *t = g_new0 (LingerTrace, 1);
+
+  t->argv = g_new0 (char *, 1);
+  t->program = "";
+  t->messages = g_ptr_array_new_with_free_func (message_free);
+  t->snapshots = g_ptr_array_new_with_free_func ((GDestroyNotify) linger_snapshot_free);
+  t->string_chunk = g_string_chunk_new (4096);
+  t->strings = g_ptr_array_new ();
+  g_ptr_array_add (t->strings, NULL);
+  return t;
+}
+
+void
+linger_trace_free (LingerTrace *t)
+{
+  if (t == NULL)
+    return;
+  g_free (t->exe);
+  g_strfreev (t->argv);
+  g_ptr_array_unref (t->messages);
+  g_ptr_array_unref (t->snapshots);
+  g_ptr_array_unref (t->strings);
+  g_string_chunk_free (t->string_chunk);
+  g_free (t->incomplete_reason);
+  g_free (t);
+}
+
+const char *
+linger_trace_string (const LingerTrace *t,
+                     guint32            id)
+{
+  if (id == LINGER_STRING_NONE || id >= t->strings->len)
+    return NULL;
+  return g_ptr_array_index (t->strings, id);
+}
+
+LingerSnapshot *
+linger_trace_pick_snapshot (const LingerTrace *t)
+{
+  for (guint i = t->snapshots->len; i > 0; i--)
+    {
+      LingerSnapshot *s = g_ptr_array_index (t->snapshots, i - 1);
+      if (s->reason == LINGER_SNAPSHOT_AT_EXIT)
+        return s;
+    }
+  if (t->snapshots->len == 0)
+    return NULL;
+  return g_ptr_array_index (t->snapshots, t->snapshots->len - 1);
+}
+
+const char *
+linger_snapshot_reason_name (guint32 reason)
+{
+  switch (reason)
+    {
+    case LINGER_SNAPSHOT_AT_EXIT: return "at exit";
+    case LINGER_SNAPSHOT_ON_SIGNAL: return "on signal";
+    case LINGER_SNAPSHOT_INTERVAL: return "interval";
+    case LINGER_SNAPSHOT_ON_API: return "on request";
+    default: return "unknown";
+    }
+}
+
+const char *
+linger_root_kind_name (guint32 kind)
+{
+  switch (kind)
+    {
+    case LINGER_ROOT_MODULE: return "module";
+    case LINGER_ROOT_THREAD: return "thread";
+    case LINGER_ROOT_BUILTINS: return "builtins";
+    case LINGER_ROOT_SYS: return "sys";
+    case LINGER_ROOT_GARBAGE: return "gc.garbage";
+    default: return "unknown";
+    }
+}
+
+/* A string id may be used only once its STRING record was read: that is
+ * what makes a trace cut anywhere self-consistent. */
+static gboolean
+check_string (Reader     *r,
+              guint32     id,
+              const char *what,
+              gsize       offset,
+              guint16     type,
+              GError    **error)
+{
+  if (id < r->trace->strings->len)
+    return TRUE;
+  return corrupt (error, offset, type, "%s uses string id %u, but only %u strings are defined",
+                  what, id, r->trace->strings->len - 1);
+}
+
+static gboolean
+check_enum (Reader     *r,
+            guint32     value,
+            guint32     min,
+            guint32     max,
+            const char *what,
+            gsize       offset,
+            guint16     type,
+            GError    **error)
+{
+  if (!r->strict_enums || (value >= min && value <= max))
+    return TRUE;
+  return corrupt (error, offset, type, "%s %u is out of range", what, value);
+}
+
+static gboolean
+read_process (Reader       *r,
+              const guint8 *rec,
+              guint32       size,
+              gsize         offset,
+              GError      **error)
+{
+  LingerTrace *t = r->trace;
+  linger_rec_process p;
+  const char *tail;
+
+  if (size < sizeof p)
+    return corrupt (error, offset, LINGER_REC_PROCESS, "size %u is smaller than the record", size);
+  memcpy (&p, rec, sizeof p);
+  if ((guint64) p.exe_len + p.cmdline_len > size - sizeof p)
+    return corrupt (error, offset, LINGER_REC_PROCESS,
+                    "exe (%u bytes) and command line (%u bytes) overflow the record of %u bytes",
+                    p.exe_len, p.cmdline_len, size);
+  if (!check_string (r, p.program, "program", offset, LINGER_REC_PROCESS, error))
+    return FALSE;
+
+  tail = (const char *) rec + sizeof p;
+  t->has_process = TRUE;
+  t->pid = p.pid;
+  t->ppid = p.ppid;
+  g_clear_pointer (&t->exe, g_free);
+  if (p.exe_len > 0)
+    t->exe = g_strndup (tail, p.exe_len);
+
+  /* The command line is NUL-separated, usually with a trailing NUL. */
+  {
+    g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+    const char *arg = tail + p.exe_len;
+    const char *end = arg + p.cmdline_len;
+
+    while (arg < end)
+      {
+        const char *nul = memchr (arg, '\0', (gsize) (end - arg));
+        const char *stop = nul ? nul : end;
+        g_ptr_array_add (argv, g_strndup (arg, (gsize) (stop - arg)));
+        arg = stop + 1;
+      }
+    g_ptr_array_add (argv, NULL);
+    g_strfreev (t->argv);
+    t->argv = (char **) g_ptr_array_free (g_steal_pointer (&argv), FALSE);
+  }
+
+  t->program = linger_trace_string (t, p.program);
+  if (t->program == NULL)
+    t->program = "";
+  return TRUE;
+}
+
+static gboolean
+read_runtime (Reader       *r,
+              const guint8 *rec,
+              guint32       size,
+              gsize         offset,
+              GError      **error)
+{
+  LingerTrace *t = r->trace;
+  linger_rec_runtime rt;
+
+  if (size < sizeof rt)
+    return corrupt (error, offset, LINGER_REC_RUNTIME, "size %u is smaller than the record", size);
+  memcpy (&rt, rec, sizeof rt);
+  if (!check_string (r, rt.version, "version", offset, LINGER_REC_RUNTIME, error)
+      || !check_string (r, rt.implementation, "implementation", offset, LINGER_REC_RUNTIME, error))
+    return FALSE;
+  t->has_runtime = TRUE;
+  t->hexversion = rt.hexversion;
+  t->runtime_flags = rt.flags;
+  t->python_version = linger_trace_string (t, rt.version);
+  t->implementation = linger_trace_string (t, rt.implementation);
+  if (t->python_version == NULL)
+    t->python_version = "unknown";
+  return TRUE;
+}
+
+static gboolean
+read_string (Reader       *r,
+             const guint8 *rec,
+             guint32       size,
+             gsize         offset,
+             GError      **error)
+{
+  LingerTrace *t = r->trace;
+  linger_rec_string s;
+
+  if (size < sizeof s)
+    return corrupt (error, offset, LINGER_REC_STRING, "size %u is smaller than the record", size);
+  memcpy (&s, rec, sizeof s);
+  if (s.len > size - sizeof s)
+    return corrupt (error, offset, LINGER_REC_STRING,
+                    "text of %u bytes overflows the record of %u bytes", s.len, size);
+  if (s.id != t->strings->len)
+    return corrupt (error, offset, LINGER_REC_STRING,
+                    "defines string id %u, expected %u (ids are dense and in order)",
+                    s.id, t->strings->len);
+  g_ptr_array_add (t->strings,
+                   g_string_chunk_insert_len (t->string_chunk,
+                                              (const char *) rec + sizeof s, s.len));
+  return TRUE;
+}
+
+static gboolean
+read_message (Reader       *r,
+              const guint8 *rec,
+              guint32       size,
+              gsize         offset,
+              GError      **error)
+{
+  linger_rec_message m;
+  LingerMessage *msg;
+
+  if (size < sizeof m)
+    return corrupt (error, offset, LINGER_REC_MESSAGE, "size %u is smaller than the record", size);
+  memcpy (&m, rec, sizeof m);
+  if (m.len > size - sizeof m)
+    return corrupt (error, offset, LINGER_REC_MESSAGE,
+                    "text of %u bytes overflows the record of %u bytes", m.len, size);
+  if (!check_enum (r, m.level, LINGER_MSG_INFO, LINGER_MSG_WARNING, "level",
+                   offset, LINGER_REC_MESSAGE, error))
+    return FALSE;
+  msg = g_new0 (LingerMessage, 1);
+  msg->level = m.level;
+  msg->text = g_strndup ((const char *) rec + sizeof m, m.len);
+  g_ptr_array_add (r->trace->messages, msg);
+  return TRUE;
+}
+
+static gboolean
+read_snapshot_begin (Reader       *r,
+                     const guint8 *rec,
+                     guint32       size,
+                     gsize         offset,
+                     GError      **error)
+{
+  linger_rec_snapshot_begin b;
+  LingerSnapshot *s;
+
+  if (size < sizeof b)
+    return corrupt (error, offset, LINGER_REC_SNAPSHOT_BEGIN, "size %u is smaller than the record", size);
+  memcpy (&b, rec, sizeof b);
+  if (r->open != NULL)
+    return corrupt (error, offset, LINGER_REC_SNAPSHOT_BEGIN,
+                    "snapshot %u begins before snapshot %u ended", b.snapshot_id, r->open->id);
+  if (b.snapshot_id <= r->last_snapshot_id)
+    return corrupt (error, offset, LINGER_REC_SNAPSHOT_BEGIN,
+                    "snapshot id %u does not follow %u", b.snapshot_id, r->last_snapshot_id);
+  if (!check_enum (r, b.reason, LINGER_SNAPSHOT_AT_EXIT, LINGER_SNAPSHOT_ON_API, "reason",
+                   offset, LINGER_REC_SNAPSHOT_BEGIN, error))
+    return FALSE;
+
+  s = linger_snapshot_new ();
+  s->id = b.snapshot_id;
+  s->reason = b.reason;
+  s->time_ns = b.time_ns;
+  g_ptr_array_add (r->trace->snapshots, s);
+  r->open = s;
+  r->last_snapshot_id = b.snapshot_id;
+  return TRUE;
+}
+
+static gboolean
+read_snapshot_end (Reader       *r,
+                   const guint8 *rec,
+                   guint32       size,
+                   gsize         offset,
+                   GError      **error)
+{
+  linger_rec_snapshot_end e;
+  LingerSnapshot *s = r->open;
+
+  if (size < sizeof e)
+    return corrupt (error, offset, LINGER_REC_SNAPSHOT_END, "size %u is smaller than the record", size);
+  memcpy (&e, rec, sizeof e);
+  if (s == NULL)
+    return corrupt (error, offset, LINGER_REC_SNAPSHOT_END,
+                    "snapshot %u ends but no snapshot is open", e.snapshot_id);
+  if (e.snapshot_id != s->id)
+    return corrupt (error, offset, LINGER_REC_SNAPSHOT_END,
+                    "snapshot %u ends while snapshot %u is open", e.snapshot_id, s->id);
+  if (!check_enum (r, e.status, LINGER_SNAPSHOT_OK, LINGER_SNAPSHOT_PARTIAL, "status",
+                   offset, LINGER_REC_SNAPSHOT_END, error))
+    return FALSE;
+  /* The counts catch a lost or duplicated batch, which no other check
+   * would see. */
+  if (e.n_objects != s->objects->len || e.n_refs != s->refs->len || e.n_roots != s->roots->len)
+    return corrupt (error, offset, LINGER_REC_SNAPSHOT_END,
+                    "snapshot %u counts %" G_GUINT64_FORMAT " objects, %" G_GUINT64_FORMAT
+                    " refs, %" G_GUINT64_FORMAT " roots but %u, %u, %u were recorded",
+                    s->id, e.n_objects, e.n_refs, e.n_roots,
+                    s->objects->len, s->refs->len, s->roots->len);
+  s->closed = TRUE;
+  s->status = e.status;
+  s->duration_ns = e.duration_ns;
+  r->open = NULL;
+  return TRUE;
+}
+
+static gboolean
+check_entries (Reader       *r,
+               guint16       type,
+               const guint8 *entries,
+               guint32       count,
+               gsize         offset,
+               GError      **error)
+{
+  for (guint32 i = 0; i < count; i++)
+    {
+      switch (type)
+        {
+        case LINGER_REC_OBJECTS:
+          {
+            linger_object_entry o;
+            memcpy (&o, entries + (gsize) i * sizeof o, sizeof o);
+            if (!check_string (r, o.type_name, "object type_name", offset, type, error)
+                || !check_string (r, o.name, "object name", offset, type, error))
+              return FALSE;
+          }
+          break;
+
+        case LINGER_REC_REFS:
+          {
+            linger_ref_entry e;
+            memcpy (&e, entries + (gsize) i * sizeof e, sizeof e);
+            if (!check_enum (r, e.label_kind, LINGER_LABEL_NONE, LINGER_LABEL_REFERENT,
+                             "label kind", offset, type, error)
+                || !check_enum (r, e.ref_kind, LINGER_REF_STRONG, LINGER_REF_CALLBACK,
+                                "ref kind", offset, type, error))
+              return FALSE;
+            switch (e.label_kind)
+              {
+              case LINGER_LABEL_ATTR:
+              case LINGER_LABEL_KEY:
+              case LINGER_LABEL_DICT_KEY:
+              case LINGER_LABEL_CLOSURE:
+              case LINGER_LABEL_LOCAL:
+                if (!check_string (r, e.label, "ref label", offset, type, error))
+                  return FALSE;
+                break;
+              default:
+                /* INDEX carries a number; the others no label. */
+                break;
+              }
+          }
+          break;
+
+        case LINGER_REC_ROOTS:
+          {
+            linger_root_entry e;
+            memcpy (&e, entries + (gsize) i * sizeof e, sizeof e);
+            if (!check_enum (r, e.kind, LINGER_ROOT_MODULE, LINGER_ROOT_GARBAGE,
+                             "root kind", offset, type, error)
+                || !check_string (r, e.label, "root label", offset, type, error))
+              return FALSE;
+          }
+          break;
+
+        case LINGER_REC_WEAKREFS:
+          {
+            linger_weakref_entry e;
+            memcpy (&e, entries + (gsize) i * sizeof e, sizeof e);
+            if (!check_enum (r, e.kind, LINGER_WEAKREF_REF, LINGER_WEAKREF_METHOD,
+                             "weakref kind", offset, type, error))
+              return FALSE;
+          }
+          break;
+
+        default:
+          break;
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+read_batch (Reader       *r,
+            guint16       type,
+            const guint8 *rec,
+            guint32       size,
+            gsize         offset,
+            GError      **error)
+{
+  linger_rec_batch b;
+  gsize entry_size;
+  GArray *dest;
+
+  switch (type)
+    {
+    case LINGER_REC_OBJECTS: entry_size = sizeof (linger_object_entry); break;
+    case LINGER_REC_REFS: entry_size = sizeof (linger_ref_entry); break;
+    case LINGER_REC_ROOTS: entry_size = sizeof (linger_root_entry); break;
+    case LINGER_REC_FINALIZERS: entry_size = sizeof (linger_finalizer_entry); break;
+    case LINGER_REC_WEAKREFS: entry_size = sizeof (linger_weakref_entry); break;
+    default: g_assert_not_reached ();
+    }
+
+  if (size < sizeof b)
+    return corrupt (error, offset, type, "size %u is smaller than the batch head", size);
+  memcpy (&b, rec, sizeof b);
+  /* Entry sizes are multiples of 8, so a batch has no padding: the
+   * count must fill the record exactly. */
+  if ((guint64) b.count * entry_size + sizeof b != size)
+    return corrupt (error, offset, type,
+                    "%u entries of %" G_GSIZE_FORMAT " bytes do not fill the record of %u bytes",
+                    b.count, entry_size, size);
+  if (r->open == NULL)
+    return corrupt (error, offset, type, "batch outside a snapshot");
+  if (!check_entries (r, type, rec + sizeof b, b.count, offset, error))
+    return FALSE;
+
+  switch (type)
+    {
+    case LINGER_REC_OBJECTS: dest = r->open->objects; break;
+    case LINGER_REC_REFS: dest = r->open->refs; break;
+    case LINGER_REC_ROOTS: dest = r->open->roots; break;
+    case LINGER_REC_FINALIZERS: dest = r->open->finalizers; break;
+    case LINGER_REC_WEAKREFS: dest = r->open->weakrefs; break;
+    default: g_assert_not_reached ();
+    }
+  g_array_append_vals (dest, rec + sizeof b, b.count);
+  return TRUE;
+}
+
+static gboolean
+read_end (Reader       *r,
+          const guint8 *rec,
+          guint32       size,
+          gsize         offset,
+          GError      **error)
+{
+  linger_rec_end e;
+
+  if (size < sizeof e)
+    return corrupt (error, offset, LINGER_REC_END, "size %u is smaller than the record", size);
+  memcpy (&e, rec, sizeof e);
+  if (e.n_strings != r->trace->strings->len - 1)
+    return corrupt (error, offset, LINGER_REC_END,
+                    "counts %u strings but %u were defined", e.n_strings, r->trace->strings->len - 1);
+  /* A shim that stops in the middle of a snapshot still closes the trace:
+   * the snapshot stays flagged partial rather than failing the file. */
+  r->open = NULL;
+  r->seen_end = TRUE;
+  return TRUE;
+}
+
+static gboolean
+read_record (Reader       *r,
+             guint16       type,
+             const guint8 *rec,
+             guint32       size,
+             gsize         offset,
+             GError      **error)
+{
+  switch (type)
+    {
+    case LINGER_REC_PROCESS: return read_process (r, rec, size, offset, error);
+    case LINGER_REC_RUNTIME: return read_runtime (r, rec, size, offset, error);
+    case LINGER_REC_STRING: return read_string (r, rec, size, offset, error);
+    case LINGER_REC_SNAPSHOT_BEGIN: return read_snapshot_begin (r, rec, size, offset, error);
+    case LINGER_REC_OBJECTS:
+    case LINGER_REC_REFS:
+    case LINGER_REC_ROOTS:
+    case LINGER_REC_FINALIZERS:
+    case LINGER_REC_WEAKREFS:
+      return read_batch (r, type, rec, size, offset, error);
+    case LINGER_REC_SNAPSHOT_END: return read_snapshot_end (r, rec, size, offset, error);
+    case LINGER_REC_MESSAGE: return read_message (r, rec, size, offset, error);
+    case LINGER_REC_END: return read_end (r, rec, size, offset, error);
+    default:
+      /* Forward compatibility: a newer shim may add records; their size
+       * was checked, so they can be stepped over. */
+      r->trace->n_unknown_records++;
+      return TRUE;
+    }
+}
+
+static gboolean
+read_file_header (Reader   *r,
+                  gsize    *ret_records_offset,
+                  GError  **error)
+{
+  linger_file_header h;
+
+  if (r->len == 0)
+    {
+      g_set_error_literal (error, LINGER_ERROR, LINGER_ERROR_NOT_A_TRACE,
+                           "not a linger trace: the file is empty");
+      return FALSE;
+    }
+  if (memcmp (r->data, LINGER_TRACE_MAGIC, MIN (r->len, LINGER_TRACE_MAGIC_LEN)) != 0)
+    {
+      g_set_error_literal (error, LINGER_ERROR, LINGER_ERROR_NOT_A_TRACE,
+                           "not a linger trace: bad magic at byte offset 0");
+      return FALSE;
+    }
+  if (r->len < offsetof (linger_file_header, header_size))
+    {
+      g_set_error (error, LINGER_ERROR, LINGER_ERROR_NOT_A_TRACE,
+                   "not a usable linger trace: the file ends inside its header, at byte offset %" G_GSIZE_FORMAT,
+                   r->len);
+      return FALSE;
+    }
+
+  /* The version is read before the rest of the header, so that a future
+   * major version with another header layout gets the right message. */
+  memset (&h, 0, sizeof h);
+  memcpy (&h, r->data, MIN (r->len, sizeof h));
+  if (h.version_major != LINGER_TRACE_VERSION_MAJOR)
+    {
+      g_set_error (error, LINGER_ERROR, LINGER_ERROR_UNSUPPORTED_VERSION,
+                   "unsupported trace format version %u.%u at byte offset %" G_GSIZE_FORMAT
+                   " (this linger reads version %u.x)",
+                   h.version_major, h.version_minor,
+                   (gsize) offsetof (linger_file_header, version_major),
+                   LINGER_TRACE_VERSION_MAJOR);
+      return FALSE;
+    }
+  if (r->len < sizeof h)
+    {
+      g_set_error (error, LINGER_ERROR, LINGER_ERROR_NOT_A_TRACE,
+                   "not a usable linger trace: the file ends inside its header, at byte offset %" G_GSIZE_FORMAT,
+                   r->len);
+      return FALSE;
+    }
+  /* A newer minor version may grow the header; records start after it. */
+  if (h.header_size < sizeof h || h.header_size % LINGER_RECORD_ALIGN != 0
+      || h.header_size > LINGER_RECORD_MAX_SIZE)
+    {
+      g_set_error (error, LINGER_ERROR, LINGER_ERROR_CORRUPT,
+                   "corrupted trace: header size %u at byte offset %" G_GSIZE_FORMAT " is invalid",
+                   h.header_size, (gsize) offsetof (linger_file_header, header_size));
+      return FALSE;
+    }
+  if (h.header_size > r->len)
+    {
+      g_set_error (error, LINGER_ERROR, LINGER_ERROR_NOT_A_TRACE,
+                   "not a usable linger trace: the file ends inside its header, at byte offset %" G_GSIZE_FORMAT,
+                   r->len);
+      return FALSE;
+    }
+  if (h.pointer_size != 8 && h.pointer_size != 4)
+    {
+      g_set_error (error, LINGER_ERROR, LINGER_ERROR_CORRUPT,
+                   "corrupted trace: pointer size %u at byte offset %" G_GSIZE_FORMAT " is invalid",
+                   h.pointer_size, (gsize) offsetof (linger_file_header, pointer_size));
+      return FALSE;
+    }
+
+  r->trace->version_major = h.version_major;
+  r->trace->version_minor = h.version_minor;
+  r->trace->start_time_ns = h.start_time_ns;
+  r->trace->file_flags = h.flags;
+  r->trace->pid = h.pid;
+  r->trace->ppid = h.ppid;
+  r->strict_enums = h.version_minor <= LINGER_TRACE_VERSION_MINOR;
+  *ret_records_offset = h.header_size;
+  return TRUE;
+}
+
+static void
+mark_incomplete (LingerTrace *t,
+                 char        *reason)
+{
+  t->complete = FALSE;
+  g_free (t->incomplete_reason);
+  t->incomplete_reason = reason;
+}
+
+LingerTrace *
+linger_trace_new_from_data (const guint8  *data,
+                            gsize          len,
+                            GError       **error)
+{
+  g_autoptr(LingerTrace) trace = trace_new ();
+  Reader r = { .data = data, .len = len, .trace = trace };
+  gsize offset;
+
+  if (!read_file_header (&r, &offset, error))
+    return NULL;
+
+  while (offset < len)
+    {
+      linger_record_header h;
+
+      if (len - offset < sizeof h)
+        {
+          mark_incomplete (trace, g_strdup_printf ("the file ends inside a record header at byte offset %"
+                                                   G_GSIZE_FORMAT " (the program was probably killed)",
+                                                   offset));
+          break;
+        }
+      memcpy (&h, data + offset, sizeof h);
+      /* A size that no writer produces is damage, not truncation. */
+      if (h.size < sizeof h || h.size % LINGER_RECORD_ALIGN != 0 || h.size > LINGER_RECORD_MAX_SIZE)
+        {
+          corrupt (error, offset, h.type, "invalid record size %u", h.size);
+          return NULL;
+        }
+      if (h.size > len - offset)
+        {
+          mark_incomplete (trace, g_strdup_printf ("the file ends inside a %s record at byte offset %"
+                                                   G_GSIZE_FORMAT " (the program was probably killed)",
+                                                   record_type_name (h.type), offset));
+          break;
+        }
+      if (r.seen_end)
+        {
+          corrupt (error, offset, h.type, "data after the END record");
+          return NULL;
+        }
+      if (!read_record (&r, h.type, data + offset, h.size, offset, error))
+        return NULL;
+      offset += h.size;
+    }
+
+  if (r.seen_end)
+    {
+      trace->complete = TRUE;
+    }
+  else if (trace->incomplete_reason == NULL)
+    {
+      mark_incomplete (trace, g_strdup ("the trace has no END record (the program did not exit normally, "
+                                        "or is still running)"));
+    }
+
+  return g_steal_pointer (&trace);
+}
+
+/* Reads a non-regular file (a pipe) into memory. */
+static GByteArray *
+read_all (int      fd,
+          GError **error)
+{
+  g_autoptr(GByteArray) bytes = g_byte_array_new ();
+  guint8 buf[65536];
+
+  for (;;)
+    {
+      ssize_t n = read (fd, buf, sizeof buf);
+      if (n < 0)
+        {
+          int errsv = errno;
+          if (errsv == EINTR)
+            continue;
+          g_set_error_literal (error, LINGER_ERROR, LINGER_ERROR_IO, g_strerror (errsv));
+          return NULL;
+        }
+      if (n == 0)
+        break;
+      g_byte_array_append (bytes, buf, (guint) n);
+    }
+  return g_steal_pointer (&bytes);
+}
+
+LingerTrace *
+linger_trace_new_from_file (const char  *path,
+                            GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(LingerTrace) trace = NULL;
+  struct stat st;
+  int fd;
+
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    {
+      int errsv = errno;
+      g_set_error (error, LINGER_ERROR, LINGER_ERROR_IO, "%s: %s", path, g_strerror (errsv));
+      return NULL;
+    }
+  if (fstat (fd, &st) != 0)
+    {
+      int errsv = errno;
+      close (fd);
+      g_set_error (error, LINGER_ERROR, LINGER_ERROR_IO, "%s: %s", path, g_strerror (errsv));
+      return NULL;
+    }
+  if (S_ISDIR (st.st_mode))
+    {
+      close (fd);
+      g_set_error (error, LINGER_ERROR, LINGER_ERROR_IO, "%s: %s", path, g_strerror (EISDIR));
+      return NULL;
+    }
+
+  if (S_ISREG (st.st_mode) && st.st_size > 0)
+    {
+      gsize len = (gsize) st.st_size;
+      void *map = mmap (NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+
+      if (map == MAP_FAILED)
+        {
+          int errsv = errno;
+          close (fd);
+          g_set_error (error, LINGER_ERROR, LINGER_ERROR_IO, "%s: %s", path, g_strerror (errsv));
+          return NULL;
+        }
+      close (fd);
+      trace = linger_trace_new_from_data (map, len, &local_error);
+      munmap (map, len);
+    }
+  else
+    {
+      g_autoptr(GByteArray) bytes = read_all (fd, &local_error);
+
+      close (fd);
+      if (bytes != NULL)
+        trace = linger_trace_new_from_data (bytes->data, bytes->len, &local_error);
+    }
+
+  if (trace == NULL)
+    {
+      g_set_error (error, LINGER_ERROR, local_error->code, "%s: %s", path, local_error->message);
+      return NULL;
+    }
+  return g_steal_pointer (&trace);
+}

@@ -1,0 +1,266 @@
+/* linger_report_json.c: the machine-readable report. */
+#include "linger_report_json.h"
+
+#include <string.h>
+
+#include "linger_config.h"
+
+void
+linger_json_append_string (GString    *out,
+                           const char *text)
+{
+  const char *p;
+  const char *end;
+
+  if (text == NULL)
+    {
+      g_string_append (out, "null");
+      return;
+    }
+
+  g_string_append_c (out, '"');
+  end = text + strlen (text);
+  for (p = text; p < end; )
+    {
+      guchar c = (guchar) *p;
+      gunichar u;
+
+      if (c < 0x80)
+        {
+          switch (c)
+            {
+            case '"': g_string_append (out, "\\\""); break;
+            case '\\': g_string_append (out, "\\\\"); break;
+            case '\n': g_string_append (out, "\\n"); break;
+            case '\r': g_string_append (out, "\\r"); break;
+            case '\t': g_string_append (out, "\\t"); break;
+            case '\b': g_string_append (out, "\\b"); break;
+            case '\f': g_string_append (out, "\\f"); break;
+            default:
+              if (c < 0x20 || c == 0x7f)
+                g_string_append_printf (out, "\\u%04x", c);
+              else
+                g_string_append_c (out, (char) c);
+              break;
+            }
+          p++;
+          continue;
+        }
+
+      u = g_utf8_get_char_validated (p, end - p);
+      if (u == (gunichar) -1 || u == (gunichar) -2)
+        {
+          /* One replacement character per invalid byte, like a lenient
+           * decoder: the rest of the text stays readable. */
+          g_string_append (out, "\\ufffd");
+          p++;
+          continue;
+        }
+      {
+        const char *next = g_utf8_next_char (p);
+        g_string_append_len (out, p, next - p);
+        p = next;
+      }
+    }
+  g_string_append_c (out, '"');
+}
+
+/* A small pretty-printer: one value per line, two spaces per level. */
+typedef struct
+{
+  GString *out;
+  guint    depth;
+  gboolean has_items;   /* the open container has at least one value */
+} Json;
+
+static void
+json_item (Json       *j,
+           const char *key)
+{
+  if (j->has_items)
+    g_string_append_c (j->out, ',');
+  g_string_append_c (j->out, '\n');
+  for (guint i = 0; i < j->depth; i++)
+    g_string_append (j->out, "  ");
+  if (key != NULL)
+    {
+      linger_json_append_string (j->out, key);
+      g_string_append (j->out, ": ");
+    }
+  j->has_items = TRUE;
+}
+
+static void
+json_open (Json       *j,
+           const char *key,
+           char        bracket)
+{
+  if (j->depth > 0 || j->has_items)
+    json_item (j, key);
+  g_string_append_c (j->out, bracket);
+  j->depth++;
+  j->has_items = FALSE;
+}
+
+static void
+json_close (Json *j,
+            char  bracket)
+{
+  j->depth--;
+  if (j->has_items)
+    {
+      g_string_append_c (j->out, '\n');
+      for (guint i = 0; i < j->depth; i++)
+        g_string_append (j->out, "  ");
+    }
+  g_string_append_c (j->out, bracket);
+  j->has_items = TRUE;
+}
+
+static void
+json_string (Json       *j,
+             const char *key,
+             const char *value)
+{
+  json_item (j, key);
+  linger_json_append_string (j->out, value);
+}
+
+static void
+json_uint (Json       *j,
+           const char *key,
+           guint64     value)
+{
+  json_item (j, key);
+  g_string_append_printf (j->out, "%" G_GUINT64_FORMAT, value);
+}
+
+static void
+json_bool (Json       *j,
+           const char *key,
+           gboolean    value)
+{
+  json_item (j, key);
+  g_string_append (j->out, value ? "true" : "false");
+}
+
+static void
+json_address (Json       *j,
+              const char *key,
+              guint64     address)
+{
+  g_autofree char *text = g_strdup_printf ("0x%" G_GINT64_MODIFIER "x", address);
+
+  json_string (j, key, text);
+}
+
+static void
+write_trace (Json                 *j,
+             const LingerAnalysis *a)
+{
+  const LingerTrace *t = a->trace;
+  g_autofree char *format_version = g_strdup_printf ("%u.%u", t->version_major, t->version_minor);
+
+  json_open (j, "trace", '{');
+  json_string (j, "path", a->path);
+  json_string (j, "program", t->program);
+  json_uint (j, "pid", t->pid);
+  json_uint (j, "ppid", t->ppid);
+  json_string (j, "exe", t->exe);
+  json_open (j, "argv", '[');
+  for (guint i = 0; t->argv[i] != NULL; i++)
+    json_string (j, NULL, t->argv[i]);
+  json_close (j, ']');
+  json_string (j, "python", t->has_runtime ? t->python_version : NULL);
+  json_bool (j, "complete", t->complete);
+  if (!t->complete)
+    json_string (j, "incomplete_reason", t->incomplete_reason);
+  json_string (j, "format_version", format_version);
+  json_uint (j, "objects", a->graph != NULL ? a->graph->n_nodes : 0);
+  json_uint (j, "snapshots", t->snapshots->len);
+  if (a->snapshot != NULL)
+    {
+      json_open (j, "snapshot", '{');
+      json_uint (j, "id", a->snapshot->id);
+      json_string (j, "reason", linger_snapshot_reason_name (a->snapshot->reason));
+      json_bool (j, "closed", a->snapshot->closed);
+      json_bool (j, "partial", a->snapshot->status != LINGER_SNAPSHOT_OK);
+      json_uint (j, "refs", a->snapshot->refs->len);
+      json_uint (j, "roots", a->graph->roots->len);
+      json_close (j, '}');
+    }
+  else
+    {
+      json_string (j, "snapshot", NULL);
+    }
+  json_open (j, "messages", '[');
+  for (guint i = 0; i < t->messages->len; i++)
+    {
+      const LingerMessage *m = g_ptr_array_index (t->messages, i);
+
+      json_open (j, NULL, '{');
+      json_string (j, "level", m->level == LINGER_MSG_WARNING ? "warning" : "info");
+      json_string (j, "text", m->text);
+      json_close (j, '}');
+    }
+  json_close (j, ']');
+  json_close (j, '}');
+}
+
+static void
+write_finding (Json                *j,
+               const LingerFinding *f)
+{
+  json_open (j, NULL, '{');
+  json_string (j, "kind", f->kind);
+  json_string (j, "severity", linger_severity_name (f->severity));
+  json_uint (j, "count", f->count);
+  if (f->state != NULL)
+    json_string (j, "state", f->state);
+  json_open (j, "objects", '[');
+  for (guint i = 0; i < f->objects->len; i++)
+    {
+      const LingerFindingObject *o = &g_array_index (f->objects, LingerFindingObject, i);
+
+      json_open (j, NULL, '{');
+      json_string (j, "type", o->type);
+      json_address (j, "address", o->address);
+      json_uint (j, "size", o->size);
+      json_string (j, "allocated_at", NULL);
+      json_close (j, '}');
+    }
+  json_close (j, ']');
+  if (f->n_members > 0)
+    json_uint (j, "cycle_size", f->n_members);
+  json_open (j, "path", '[');
+  for (guint i = 0; i < f->path->len; i++)
+    json_string (j, NULL, g_ptr_array_index (f->path, i));
+  json_close (j, ']');
+  json_string (j, "hint", f->hint);
+  if (f->finalizer_via != NULL)
+    {
+      json_open (j, "finalizer", '{');
+      json_address (j, "address", f->finalizer_address);
+      json_bool (j, "atexit", f->finalizer_atexit);
+      json_string (j, "via", f->finalizer_via);
+      json_close (j, '}');
+    }
+  json_close (j, '}');
+}
+
+void
+linger_report_json (const LingerAnalysis *a,
+                    GString              *out)
+{
+  Json j = { .out = out };
+
+  json_open (&j, NULL, '{');
+  json_string (&j, "linger_version", LINGER_VERSION);
+  write_trace (&j, a);
+  json_open (&j, "findings", '[');
+  for (guint i = 0; i < a->findings->len; i++)
+    write_finding (&j, g_ptr_array_index (a->findings, i));
+  json_close (&j, ']');
+  json_close (&j, '}');
+  g_string_append_c (out, '\n');
+}

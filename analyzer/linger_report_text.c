@@ -1,0 +1,225 @@
+/* linger_report_text.c: the report for people. */
+#include "linger_report_text.h"
+
+#include <string.h>
+
+#include "linger_describe.h"
+
+typedef struct
+{
+  GString  *out;
+  gboolean  color;
+} Text;
+
+#define BOLD    "\033[1m"
+#define RED     "\033[1;31m"
+#define YELLOW  "\033[1;33m"
+#define DIM     "\033[2m"
+#define RESET   "\033[0m"
+
+static void
+style (Text       *t,
+       const char *code)
+{
+  if (t->color)
+    g_string_append (t->out, code);
+}
+
+/* Text from the trace is the profiled program's: invalid UTF-8 is
+ * replaced and control characters are not sent to the terminal. */
+static void
+append_safe (Text       *t,
+             const char *text)
+{
+  g_autofree char *valid = g_utf8_make_valid (text != NULL ? text : "", -1);
+
+  for (const char *p = valid; *p != '\0'; p++)
+    {
+      guchar c = (guchar) *p;
+      g_string_append_c (t->out, (c < 0x20 || c == 0x7f) ? '?' : (char) c);
+    }
+}
+
+static void
+field (Text       *t,
+       const char *name)
+{
+  g_string_append (t->out, "  ");
+  style (t, BOLD);
+  g_string_append_printf (t->out, "%-10s", name);
+  style (t, RESET);
+  g_string_append_c (t->out, ' ');
+}
+
+static void
+write_header (Text                 *t,
+              const LingerAnalysis *a)
+{
+  const LingerTrace *tr = a->trace;
+
+  style (t, BOLD);
+  g_string_append (t->out, "linger report: ");
+  append_safe (t, *tr->program != '\0' ? tr->program : "unknown program");
+  g_string_append_printf (t->out, " (pid %u)", tr->pid);
+  style (t, RESET);
+  g_string_append_c (t->out, '\n');
+
+  if (a->path != NULL)
+    {
+      field (t, "trace:");
+      append_safe (t, a->path);
+      g_string_append_c (t->out, '\n');
+    }
+
+  field (t, "python:");
+  if (tr->has_runtime)
+    {
+      append_safe (t, tr->python_version);
+      if (tr->implementation != NULL)
+        {
+          g_string_append (t->out, " (");
+          append_safe (t, tr->implementation);
+          g_string_append_c (t->out, ')');
+        }
+    }
+  else
+    g_string_append (t->out, "no Python heap (not a CPython process)");
+  g_string_append_c (t->out, '\n');
+
+  field (t, "snapshot:");
+  if (a->snapshot != NULL)
+    {
+      g_string_append_printf (t->out, "#%u of %u, taken %s, %u objects, %u references",
+                              a->snapshot->id, tr->snapshots->len,
+                              linger_snapshot_reason_name (a->snapshot->reason),
+                              a->graph->n_nodes, a->graph->n_edges);
+      if (!a->snapshot->closed)
+        g_string_append (t->out, " (partial: the snapshot was cut short)");
+      else if (a->snapshot->status != LINGER_SNAPSHOT_OK)
+        g_string_append (t->out, " (partial: the shim stopped the walk early)");
+    }
+  else if (tr->has_runtime)
+    g_string_append (t->out, "none (the program ended before a snapshot was taken)");
+  else
+    g_string_append (t->out, "none");
+  g_string_append_c (t->out, '\n');
+
+  field (t, "status:");
+  if (tr->complete)
+    g_string_append (t->out, "complete");
+  else
+    {
+      style (t, YELLOW);
+      g_string_append (t->out, "incomplete");
+      style (t, RESET);
+      g_string_append (t->out, ": ");
+      append_safe (t, tr->incomplete_reason);
+    }
+  g_string_append_c (t->out, '\n');
+
+  for (guint i = 0; i < tr->messages->len; i++)
+    {
+      const LingerMessage *m = g_ptr_array_index (tr->messages, i);
+
+      field (t, i == 0 ? "messages:" : "");
+      if (m->level == LINGER_MSG_WARNING)
+        {
+          style (t, YELLOW);
+          g_string_append (t->out, "warning: ");
+          style (t, RESET);
+        }
+      append_safe (t, m->text);
+      g_string_append_c (t->out, '\n');
+    }
+}
+
+static void
+write_finding (Text                *t,
+               const LingerFinding *f)
+{
+  const LingerFindingObject *o = &g_array_index (f->objects, LingerFindingObject, 0);
+
+  g_string_append (t->out, "  ");
+  g_string_append_printf (t->out, "%u × ", f->count);
+  append_safe (t, o->type);
+  if (f->state != NULL)
+    g_string_append_printf (t->out, " (%s)", f->state);
+  g_string_append_c (t->out, '\n');
+
+  g_string_append_printf (t->out, "    %-9s 0x%" G_GINT64_MODIFIER "x, %" G_GUINT64_FORMAT " bytes",
+                          f->count > 1 ? "example:" : "object:", o->address, o->size);
+  if (f->n_members > 0)
+    g_string_append_printf (t->out, ", in a cycle of %u objects", f->n_members);
+  g_string_append_c (t->out, '\n');
+
+  if (f->finalizer_via != NULL)
+    g_string_append_printf (t->out, "    %-9s 0x%" G_GINT64_MODIFIER "x, holds it through %s%s\n",
+                            "finalizer:", f->finalizer_address, f->finalizer_via,
+                            f->finalizer_atexit ? ", runs only at exit" : ", atexit=False: never runs");
+
+  g_string_append_printf (t->out, "    %-9s ", "path:");
+  for (guint i = 0; i < f->path->len; i++)
+    {
+      if (i > 0)
+        g_string_append (t->out, " → ");
+      append_safe (t, g_ptr_array_index (f->path, i));
+    }
+  g_string_append_c (t->out, '\n');
+
+  g_string_append_printf (t->out, "    %-9s ", "hint:");
+  append_safe (t, f->hint);
+  g_string_append_c (t->out, '\n');
+}
+
+static const char *
+kind_summary (const char *kind)
+{
+  if (strcmp (kind, LINGER_FINDING_FINALIZER_KEEPALIVE) == 0)
+    return "objects kept alive by their own weakref.finalize";
+  if (strcmp (kind, LINGER_FINDING_BOUND_METHOD_CYCLE) == 0)
+    return "objects holding a bound method of themselves (a reference cycle)";
+  return "";
+}
+
+void
+linger_report_text (const LingerAnalysis *a,
+                    gboolean              color,
+                    GString              *out)
+{
+  Text t = { .out = out, .color = color };
+  const char *kind = NULL;
+
+  write_header (&t, a);
+  g_string_append_c (out, '\n');
+
+  if (a->snapshot == NULL)
+    {
+      g_string_append (out, a->trace->has_runtime
+                       ? "No findings: there is no snapshot of the Python heap to analyse.\n"
+                       : "No findings: there is no Python heap to analyse.\n");
+      return;
+    }
+  if (a->findings->len == 0)
+    {
+      g_string_append (out, "No findings.\n");
+      return;
+    }
+
+  /* Findings are sorted by severity then kind: a heading per kind. */
+  for (guint i = 0; i < a->findings->len; i++)
+    {
+      const LingerFinding *f = g_ptr_array_index (a->findings, i);
+
+      if (kind == NULL || strcmp (kind, f->kind) != 0)
+        {
+          if (kind != NULL)
+            g_string_append_c (out, '\n');
+          kind = f->kind;
+          style (&t, f->severity == LINGER_SEVERITY_ERROR ? RED : YELLOW);
+          g_string_append_printf (out, "%s %s", linger_severity_name (f->severity), f->kind);
+          style (&t, RESET);
+          g_string_append_printf (out, ": %s\n", kind_summary (f->kind));
+        }
+      write_finding (&t, f);
+    }
+}

@@ -1,0 +1,16 @@
+/* linger_report_text.h: the report for people. */
+#pragma once
+
+#include <glib.h>
+
+#include "linger_analysis.h"
+
+G_BEGIN_DECLS
+
+/* Appends the report to @out; ANSI colours only with @color (the caller
+ * decides: stdout is a terminal and NO_COLOR is unset). */
+void linger_report_text (const LingerAnalysis *analysis,
+                         gboolean              color,
+                         GString              *out);
+
+G_END_DECLS
