@@ -1,0 +1,400 @@
+/* linger_output.c: naming, opening and closing this process's trace. */
+#include "linger_output.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PATH_BUF 4096
+#define CMDLINE_MAX (64 * 1024)
+#define MAX_NOTES 8
+
+typedef struct
+{
+  uint32_t level;
+  char     text[256];
+} pending_note;
+
+static struct
+{
+  pthread_mutex_t lock;
+  bool            initialised;
+  bool            opened;        /* the writer is live */
+  bool            open_failed;   /* gave up; said so on stderr */
+  bool            finished;
+  bool            forked_child;
+  linger_writer   writer;
+  char            path[PATH_BUF];
+  char            cwd[PATH_BUF];
+  char            exe[PATH_BUF];
+  char            program[256];
+  char           *cmdline;
+  uint32_t        cmdline_len;
+  bool            have_runtime;
+  uint32_t        hexversion;
+  uint32_t        runtime_flags;
+  char            version[32];
+  pending_note    notes[MAX_NOTES];
+  int             n_notes;
+} out = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void
+read_cmdline (void)
+{
+  int fd = open ("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  char *buf = malloc (CMDLINE_MAX);
+  if (buf == NULL)
+    {
+      close (fd);
+      return;
+    }
+  size_t len = 0;
+  for (;;)
+    {
+      ssize_t n = read (fd, buf + len, CMDLINE_MAX - len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      len += (size_t) n;
+      if (len == CMDLINE_MAX)
+        break;
+    }
+  close (fd);
+  out.cmdline = buf;
+  out.cmdline_len = (uint32_t) len;
+}
+
+/* Expands %p (pid), %e (program) and %% in a LINGER_OUTPUT template. */
+static bool
+expand_template (const char *tmpl, char *dst, size_t cap, bool *had_pid)
+{
+  size_t n = 0;
+  *had_pid = false;
+  for (const char *p = tmpl; *p; p++)
+    {
+      char piece[64];
+      const char *add = piece;
+      if (p[0] == '%' && p[1] == 'p')
+        {
+          snprintf (piece, sizeof piece, "%d", (int) getpid ());
+          *had_pid = true;
+          p++;
+        }
+      else if (p[0] == '%' && p[1] == 'e')
+        {
+          add = out.program;
+          p++;
+        }
+      else if (p[0] == '%' && p[1] == '%')
+        {
+          piece[0] = '%';
+          piece[1] = '\0';
+          p++;
+        }
+      else
+        {
+          piece[0] = *p;
+          piece[1] = '\0';
+        }
+      size_t l = strlen (add);
+      if (n + l + 1 > cap)
+        return false;
+      memcpy (dst + n, add, l);
+      n += l;
+    }
+  dst[n] = '\0';
+  return true;
+}
+
+/* Inserts ".<pid>" before a ".trace" suffix, or appends it. */
+static void
+add_pid_suffix (char *path, size_t cap)
+{
+  char tail[64];
+  size_t len = strlen (path);
+  const char *ext = ".trace";
+  size_t elen = strlen (ext);
+  if (len > elen && strcmp (path + len - elen, ext) == 0)
+    {
+      snprintf (tail, sizeof tail, ".%d%s", (int) getpid (), ext);
+      path[len - elen] = '\0';
+    }
+  else
+    snprintf (tail, sizeof tail, ".%d", (int) getpid ());
+  strncat (path, tail, cap - strlen (path) - 1);
+}
+
+static void
+make_absolute (char *path, size_t cap)
+{
+  if (path[0] == '/' || out.cwd[0] == '\0')
+    return;
+  char tmp[PATH_BUF];
+  int n = snprintf (tmp, sizeof tmp, "%s/%s", out.cwd, path);
+  if (n > 0 && (size_t) n < cap)
+    memcpy (path, tmp, (size_t) n + 1);
+}
+
+/* Decides the trace path; exact_name says LINGER_OUTPUT named this very
+ * process's file (so it is truncated, not uniquified). */
+static void
+choose_path (bool *exact_name)
+{
+  *exact_name = false;
+  const char *tmpl = getenv ("LINGER_OUTPUT");
+  if (tmpl != NULL && tmpl[0] != '\0')
+    {
+      bool had_pid;
+      if (expand_template (tmpl, out.path, sizeof out.path, &had_pid))
+        {
+          const char *owner = getenv ("LINGER_OUTPUT_PID");
+          bool is_owner = owner != NULL && atoi (owner) == (int) getpid () && !out.forked_child;
+          if (!had_pid && !is_owner)
+            add_pid_suffix (out.path, sizeof out.path);
+          *exact_name = true;
+          make_absolute (out.path, sizeof out.path);
+          return;
+        }
+    }
+  snprintf (out.path, sizeof out.path, "linger.%s.%d.trace", out.program, (int) getpid ());
+  make_absolute (out.path, sizeof out.path);
+}
+
+void
+linger_output_init (void)
+{
+  if (out.initialised)
+    return;
+  out.initialised = true;
+
+  extern char *program_invocation_short_name;
+  snprintf (out.program, sizeof out.program, "%s",
+            (program_invocation_short_name && program_invocation_short_name[0])
+              ? program_invocation_short_name : "unknown");
+  for (char *p = out.program; *p; p++)
+    if (*p == '/' || *p == ' ')
+      *p = '_';
+
+  if (getcwd (out.cwd, sizeof out.cwd) == NULL)
+    out.cwd[0] = '\0';
+  ssize_t n = readlink ("/proc/self/exe", out.exe, sizeof out.exe - 1);
+  out.exe[n > 0 ? n : 0] = '\0';
+  read_cmdline ();
+
+  /* Without a %p, LINGER_OUTPUT names the file of the first process that
+   * sees it; children (which inherit the variable) add their pid.  The
+   * first process claims the name here. */
+  const char *tmpl = getenv ("LINGER_OUTPUT");
+  if (tmpl != NULL && tmpl[0] != '\0' && getenv ("LINGER_OUTPUT_PID") == NULL)
+    {
+      char pid[32];
+      snprintf (pid, sizeof pid, "%d", (int) getpid ());
+      setenv ("LINGER_OUTPUT_PID", pid, 0);
+    }
+}
+
+const char *
+linger_output_cmdline (uint32_t *len)
+{
+  *len = out.cmdline_len;
+  return out.cmdline;
+}
+
+static void
+append_manifest (const char *path)
+{
+  const char *manifest = getenv ("LINGER_MANIFEST");
+  if (manifest == NULL || manifest[0] == '\0')
+    return;
+  int fd = open (manifest, O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  char line[PATH_BUF + 2];
+  int n = snprintf (line, sizeof line, "%s\n", path);
+  /* One write of less than PIPE_BUF bytes: O_APPEND keeps lines from
+   * concurrent processes whole. */
+  if (n > 0 && (size_t) n < sizeof line)
+    {
+      ssize_t r;
+      do
+        r = write (fd, line, (size_t) n);
+      while (r < 0 && errno == EINTR);
+    }
+  close (fd);
+}
+
+static void
+say (const char *fmt, const char *path, int err)
+{
+  char buf[PATH_BUF + 256];
+  int n = snprintf (buf, sizeof buf, fmt, path, strerror (err));
+  if (n > 0)
+    {
+      ssize_t r = write (STDERR_FILENO, buf, (size_t) n < sizeof buf ? (size_t) n : sizeof buf - 1);
+      (void) r;
+    }
+}
+
+static bool
+open_locked (void)
+{
+  if (out.opened)
+    return !out.writer.failed;
+  if (out.open_failed || out.finished)
+    return false;
+
+  bool exact;
+  choose_path (&exact);
+  int fd = -1;
+  if (exact)
+    fd = open (out.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  else
+    {
+      /* A pid reused by the kernel never overwrites an earlier trace. */
+      char base[PATH_BUF - 16];
+      snprintf (base, sizeof base, "%s", out.path);
+      size_t blen = strlen (base);
+      if (blen > 6)
+        base[blen - 6] = '\0'; /* strip ".trace" */
+      for (int i = 1; i < 1000; i++)
+        {
+          fd = open (out.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+          if (fd >= 0 || errno != EEXIST)
+            break;
+          snprintf (out.path, sizeof out.path, "%s.%d.trace", base, i);
+        }
+    }
+  if (fd < 0)
+    {
+      out.open_failed = true;
+      say ("linger: cannot create trace %s: %s; this run is not recorded\n", out.path, errno);
+      return false;
+    }
+
+  if (!linger_writer_init (&out.writer, fd, out.forked_child ? LINGER_FILE_FORKED_CHILD : 0))
+    {
+      close (fd);
+      out.open_failed = true;
+      say ("linger: cannot write trace %s: %s\n", out.path, ENOMEM);
+      return false;
+    }
+  out.opened = true;
+  append_manifest (out.path);
+
+  linger_writer_process (&out.writer, (uint32_t) getpid (), (uint32_t) getppid (), out.exe,
+                         out.cmdline, out.cmdline_len, out.program);
+  if (out.have_runtime)
+    linger_writer_runtime (&out.writer, out.hexversion, out.runtime_flags, out.version);
+  for (int i = 0; i < out.n_notes; i++)
+    linger_writer_message (&out.writer, out.notes[i].level, out.notes[i].text);
+  out.n_notes = 0;
+  return !out.writer.failed;
+}
+
+void
+linger_output_set_runtime (uint32_t hexversion, uint32_t flags, const char *version)
+{
+  pthread_mutex_lock (&out.lock);
+  out.have_runtime = true;
+  out.hexversion = hexversion;
+  out.runtime_flags = flags;
+  snprintf (out.version, sizeof out.version, "%s", version);
+  if (out.opened)
+    linger_writer_runtime (&out.writer, hexversion, flags, version);
+  pthread_mutex_unlock (&out.lock);
+}
+
+void
+linger_output_note (uint32_t level, const char *text)
+{
+  pthread_mutex_lock (&out.lock);
+  if (out.opened)
+    linger_writer_message (&out.writer, level, text);
+  else if (out.n_notes < MAX_NOTES)
+    {
+      out.notes[out.n_notes].level = level;
+      snprintf (out.notes[out.n_notes].text, sizeof out.notes[0].text, "%s", text);
+      out.n_notes++;
+    }
+  pthread_mutex_unlock (&out.lock);
+}
+
+linger_writer *
+linger_output_begin (void)
+{
+  pthread_mutex_lock (&out.lock);
+  if (!open_locked ())
+    {
+      pthread_mutex_unlock (&out.lock);
+      return NULL;
+    }
+  return &out.writer;
+}
+
+void
+linger_output_end (void)
+{
+  pthread_mutex_unlock (&out.lock);
+}
+
+void
+linger_output_finish (void)
+{
+  pthread_mutex_lock (&out.lock);
+  if (out.finished)
+    {
+      pthread_mutex_unlock (&out.lock);
+      return;
+    }
+  if (open_locked ())
+    linger_writer_end (&out.writer);
+  if (out.opened)
+    {
+      linger_writer_flush (&out.writer);
+      if (out.writer.failed)
+        say ("linger: trace %s is incomplete: %s\n", out.path, out.writer.error);
+      linger_writer_close (&out.writer);
+    }
+  out.finished = true;
+  pthread_mutex_unlock (&out.lock);
+}
+
+void
+linger_output_fork_prepare (void)
+{
+  /* Nobody may be halfway through a record when the address space is
+   * copied. */
+  pthread_mutex_lock (&out.lock);
+}
+
+void
+linger_output_fork_parent (void)
+{
+  pthread_mutex_unlock (&out.lock);
+}
+
+void
+linger_output_fork_child (void)
+{
+  /* The child owns nothing of the parent's trace: drop the copy of the
+   * buffer (so nothing is written twice) and start a file of its own on
+   * the first record. */
+  pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+  out.lock = fresh;
+  if (out.opened)
+    linger_writer_abandon (&out.writer);
+  out.opened = false;
+  out.open_failed = false;
+  out.finished = false;
+  out.forked_child = true;
+  out.n_notes = 0;
+}

@@ -1,0 +1,18 @@
+/* linger_python.h: finding CPython in the process and getting control.
+ *
+ * From the constructor, registers an audit hook (the one entry point that
+ * works from before Py_Initialize on every version, static or shared).
+ * When the interpreter starts running user code (cpython.run_*), arranges
+ * the exit snapshot: threading._register_atexit on 3.9+, a wrapper around
+ * threading._shutdown on 3.8, both of which run before weakref.finalize's
+ * atexit handler empties its registry (cpython-internals.md section 9).
+ */
+#pragma once
+
+#include <stdbool.h>
+
+/* Constructor time.  Does nothing in a process without CPython. */
+void linger_python_init (void);
+
+/* After fork() in the child. */
+void linger_python_fork_child (void);
