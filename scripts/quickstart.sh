@@ -1,0 +1,55 @@
+#!/bin/sh
+# Quick start on Debian 12: install what linger needs to build (when run
+# as root and something is missing), build it, and show the report of
+# samples/python/finalize_keepalive.py.
+#
+#   sudo ./scripts/quickstart.sh      (or ./scripts/quickstart.sh as root,
+#                                      or as a user once the packages are there)
+set -eu
+
+cd "$(dirname "$0")/.."
+
+PACKAGES="meson ninja-build gcc pkg-config libunwind-dev libelf-dev libdw-dev libglib2.0-dev python3"
+
+missing=
+for p in $PACKAGES; do
+    if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+        missing="$missing $p"
+    fi
+done
+
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "quickstart: these Debian packages are missing:$missing" >&2
+        echo "quickstart: run it as root to install them: sudo ./scripts/quickstart.sh" >&2
+        exit 1
+    fi
+    echo "quickstart: installing:$missing"
+    apt-get update
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive apt-get install -y $PACKAGES
+fi
+
+# Under sudo, build as the user who called it, so that build/ stays theirs.
+as_user() {
+    if [ "$(id -u)" -eq 0 ] && [ -n "${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ]; then
+        sudo -u "$SUDO_USER" -- "$@"
+    else
+        "$@"
+    fi
+}
+
+if [ -f build/build.ninja ]; then
+    as_user meson setup --reconfigure build
+else
+    as_user meson setup build
+fi
+as_user meson compile -C build
+
+trace=build/quickstart.trace
+echo
+echo "\$ build/linger run --output $trace -- python3 samples/python/finalize_keepalive.py"
+as_user build/linger run --output "$trace" -- python3 samples/python/finalize_keepalive.py
+echo
+echo "\$ build/linger report $trace"
+as_user build/linger report "$trace"
