@@ -29,6 +29,8 @@ static struct
   bool            open_failed;   /* gave up; said so on stderr */
   bool            finished;
   bool            forked_child;
+  bool            is_root;       /* the process the user started */
+  bool            trace_all;     /* LINGER_TRACE_ALL=1 */
   linger_writer   writer;
   char            path[PATH_BUF];
   char            cwd[PATH_BUF];
@@ -190,6 +192,24 @@ linger_output_init (void)
   out.exe[n > 0 ? n : 0] = '\0';
   read_cmdline ();
 
+  /* The first process that loads the shim is the root of the session; a
+   * root that exec()s keeps its pid, so it stays the root.  Descendants
+   * that never show a Python heap (pyenv's bash shims run dozens of
+   * helpers) write no trace unless LINGER_TRACE_ALL=1: an empty trace per
+   * `readlink` helps nobody. */
+  const char *root = getenv ("LINGER_ROOT_PID");
+  if (root == NULL || root[0] == '\0')
+    {
+      char pid[32];
+      snprintf (pid, sizeof pid, "%d", (int) getpid ());
+      setenv ("LINGER_ROOT_PID", pid, 1);
+      out.is_root = true;
+    }
+  else
+    out.is_root = atoi (root) == (int) getpid ();
+  const char *all = getenv ("LINGER_TRACE_ALL");
+  out.trace_all = all != NULL && strcmp (all, "1") == 0;
+
   /* Without a %p, LINGER_OUTPUT names the file of the first process that
    * sees it; children (which inherit the variable) add their pid.  The
    * first process claims the name here. */
@@ -232,11 +252,17 @@ append_manifest (const char *path)
   close (fd);
 }
 
-static void
-say (const char *fmt, const char *path, int err)
+#include <stdarg.h>
+
+/* One line on stderr, written with a single write(2). */
+__attribute__ ((format (printf, 1, 2))) static void
+say (const char *fmt, ...)
 {
   char buf[PATH_BUF + 256];
-  int n = snprintf (buf, sizeof buf, fmt, path, strerror (err));
+  va_list ap;
+  va_start (ap, fmt);
+  int n = vsnprintf (buf, sizeof buf, fmt, ap);
+  va_end (ap);
   if (n > 0)
     {
       ssize_t r = write (STDERR_FILENO, buf, (size_t) n < sizeof buf ? (size_t) n : sizeof buf - 1);
@@ -276,7 +302,7 @@ open_locked (void)
   if (fd < 0)
     {
       out.open_failed = true;
-      say ("linger: cannot create trace %s: %s; this run is not recorded\n", out.path, errno);
+      say ("linger: cannot create trace %s: %s; this run is not recorded\n", out.path, strerror (errno));
       return false;
     }
 
@@ -284,7 +310,7 @@ open_locked (void)
     {
       close (fd);
       out.open_failed = true;
-      say ("linger: cannot write trace %s: %s\n", out.path, ENOMEM);
+      say ("linger: cannot write trace %s: %s\n", out.path, strerror (ENOMEM));
       return false;
     }
   out.opened = true;
@@ -355,13 +381,14 @@ linger_output_finish (void)
       pthread_mutex_unlock (&out.lock);
       return;
     }
-  if (open_locked ())
+  bool wanted = out.opened || out.is_root || out.trace_all || out.have_runtime || out.n_notes > 0;
+  if (wanted && open_locked ())
     linger_writer_end (&out.writer);
   if (out.opened)
     {
       linger_writer_flush (&out.writer);
       if (out.writer.failed)
-        say ("linger: trace %s is incomplete: %s\n", out.path, out.writer.error);
+        say ("linger: trace %s is incomplete: %s\n", out.path, strerror (out.writer.error));
       linger_writer_close (&out.writer);
     }
   out.finished = true;
@@ -396,5 +423,6 @@ linger_output_fork_child (void)
   out.open_failed = false;
   out.finished = false;
   out.forked_child = true;
+  out.is_root = false;
   out.n_notes = 0;
 }
