@@ -142,6 +142,11 @@ keepalive_hint (const LingerGraph *graph,
       const char *method = last_component (linger_graph_name (graph, first->node));
       const char *cls = linger_describe_short_type (linger_graph_type_name (graph, edge->target));
 
+      if (edge->target != referent)
+        return g_strdup_printf ("the callback is a bound method of a %s (%s.%s), and the %s holds "
+                                "the %s: finalize keeps both alive; use a plain function or "
+                                "staticmethod and pass only what the cleanup needs (a key, a handle)",
+                                cls, cls, method, cls, type);
       return g_strdup_printf ("finalize(self, self.%s) keeps self alive through the bound method; "
                               "use a plain function or staticmethod and pass the resource: "
                               "weakref.finalize(self, %s._close, self._handle)",
@@ -387,7 +392,6 @@ find_bound_method_cycles (const LingerGraph *graph,
       g_autoptr(GArray) path = NULL;
       LingerPathStep last;
       LingerFinding *f;
-      const char *field;
 
       if (!linger_scc_is_cycle (scc, c))
         continue;
@@ -417,18 +421,21 @@ find_bound_method_cycles (const LingerGraph *graph,
           finding_add_object (f, graph, scc->members[k]);
       linger_describe_path (graph, path, f->path);
 
-      /* "Connector.callback" when the object holds the method directly. */
-      field = f->path->len == 3 ? g_ptr_array_index (f->path, 0) : NULL;
-      if (field != NULL)
-        f->hint = g_strdup_printf ("%s holds a bound method of the same object: store "
+      /* "Connector.callback holds a bound method...", naming the steps
+       * between when the method is not held directly. */
+      {
+        g_autoptr(GString) via = g_string_new (NULL);
+
+        for (guint k = 1; k + 2 < f->path->len; k++)
+          g_string_append_printf (via, "%s%s", k > 1 ? " → " : " (through ",
+                                  (const char *) g_ptr_array_index (f->path, k));
+        if (via->len > 0)
+          g_string_append_c (via, ')');
+        f->hint = g_strdup_printf ("%s holds a bound method of the same object%s: store "
                                    "weakref.WeakMethod(self.%s) or break the cycle in close()",
-                                   field, last_component (linger_graph_name (graph, method)));
-      else
-        f->hint = g_strdup_printf ("%s holds, through %u objects, a bound method of itself: store "
-                                   "weakref.WeakMethod(self.%s) or break the cycle in close()",
-                                   linger_describe_short_type (linger_graph_type_name (graph, self)),
-                                   path->len - 2,
+                                   (const char *) g_ptr_array_index (f->path, 0), via->str,
                                    last_component (linger_graph_name (graph, method)));
+      }
       g_ptr_array_add (out, f);
     }
 }
@@ -498,9 +505,12 @@ linger_findings_compute (const LingerGraph *graph,
           g_ptr_array_add (entries, f);
           continue;
         }
+      /* Cycles are grouped by state too: garbage cycles and live ones
+       * call for different fixes.  A finalizer's object is leaked either
+       * way; its group shows the state of its example. */
       key = g_strdup_printf ("%s|%s|%s", f->kind,
                              g_array_index (f->objects, LingerFindingObject, 0).type,
-                             f->state != NULL ? f->state : "");
+                             strcmp (f->kind, LINGER_FINDING_BOUND_METHOD_CYCLE) == 0 ? f->state : "");
       into = g_hash_table_lookup (groups, key);
       if (into != NULL)
         {

@@ -55,8 +55,8 @@ typedef struct
 } LingerFinding;
 
 /* Computes every finding on @graph.  With @group, instances of the same
- * kind, type and state become one entry with a count, whose example is
- * the instance with the lowest address; otherwise each instance is its
+ * kind and type (and state, for cycles) become one entry with a count,
+ * whose example is the instance with the lowest address; otherwise each instance is its
  * own entry.  Entries are sorted: errors first, then by kind, count
  * (descending) and type, so the output is deterministic.
  * Returns: (transfer full): a GPtrArray of LingerFinding */

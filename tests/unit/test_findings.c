@@ -1,0 +1,884 @@
+/* test_findings.c: finalizer-keepalive and bound-method-cycle on
+ * synthetic heaps shaped like what the shim records for real programs,
+ * including the look-alikes that must not be reported. */
+#include <string.h>
+
+#include "linger_analysis.h"
+#include "linger_findings.h"
+#include "linger_test_trace.h"
+
+/* --- a small heap builder -------------------------------------------------
+ *
+ * Objects and references are collected first; refcounts are computed when
+ * the heap is written (incoming owned references, plus `extra` for
+ * references from outside the graph), as the shim would record them. */
+
+typedef struct
+{
+  guint64     address;
+  const char *type;
+  const char *name;
+  guint32     flags;
+  gint64      extra;
+} HeapObject;
+
+typedef struct
+{
+  guint64     source;
+  guint64     target;
+  guint16     label_kind;
+  const char *label;
+  guint32     index;
+  guint16     ref_kind;
+} HeapRef;
+
+typedef struct
+{
+  GArray *objects;
+  GArray *refs;
+  GArray *roots;       /* guint64 */
+  GArray *finalizers;  /* linger_finalizer_entry */
+  guint64 next;        /* address allocator */
+  guint64 main_dict;   /* __main__.__dict__ */
+  guint64 registry;    /* weakref.finalize._registry */
+} Heap;
+
+#define T LINGER_OBJ_GC_TRACKED
+
+static guint64
+obj (Heap       *h,
+     const char *type,
+     const char *name,
+     guint32     flags)
+{
+  HeapObject o = { .address = h->next, .type = type, .name = name, .flags = flags | T };
+
+  h->next += 0x100;
+  g_array_append_val (h->objects, o);
+  return o.address;
+}
+
+static void
+hold_externally (Heap    *h,
+                 guint64  address)
+{
+  for (guint i = 0; i < h->objects->len; i++)
+    if (g_array_index (h->objects, HeapObject, i).address == address)
+      g_array_index (h->objects, HeapObject, i).extra++;
+}
+
+static void
+ref (Heap       *h,
+     guint64     source,
+     guint64     target,
+     guint16     label_kind,
+     const char *label,
+     guint16     ref_kind)
+{
+  HeapRef r = { source, target, label_kind, label, 0, ref_kind };
+
+  g_array_append_val (h->refs, r);
+}
+
+static void
+attr (Heap       *h,
+      guint64     source,
+      guint64     target,
+      const char *name)
+{
+  ref (h, source, target, LINGER_LABEL_ATTR, name, LINGER_REF_STRONG);
+}
+
+static void
+key (Heap       *h,
+     guint64     dict,
+     guint64     target,
+     const char *text)
+{
+  ref (h, dict, target, LINGER_LABEL_KEY, text, LINGER_REF_STRONG);
+}
+
+static void
+item (Heap    *h,
+      guint64  tuple,
+      guint64  target,
+      guint32  index)
+{
+  HeapRef r = { tuple, target, LINGER_LABEL_INDEX, NULL, index, LINGER_REF_STRONG };
+
+  g_array_append_val (h->refs, r);
+}
+
+/* An instance of `type` with a __dict__; returns the instance, the dict
+ * in *ret_dict. */
+static guint64
+instance (Heap       *h,
+          const char *type,
+          guint64    *ret_dict)
+{
+  guint64 o = obj (h, type, NULL, 0);
+  guint64 d = obj (h, "builtins.dict", NULL, LINGER_OBJ_DICT);
+
+  attr (h, o, d, "__dict__");
+  *ret_dict = d;
+  return o;
+}
+
+static guint64
+function (Heap       *h,
+          const char *qualname)
+{
+  guint64 f = obj (h, "builtins.function", qualname, LINGER_OBJ_FUNCTION);
+
+  /* Every function reaches every global through __globals__. */
+  attr (h, f, h->main_dict, "__globals__");
+  return f;
+}
+
+static guint64
+bound_method (Heap       *h,
+              const char *qualname,
+              guint64     self)
+{
+  guint64 m = obj (h, "builtins.method", qualname, LINGER_OBJ_METHOD);
+
+  attr (h, m, function (h, qualname), "__func__");
+  attr (h, m, self, "__self__");
+  return m;
+}
+
+static Heap *
+heap_new (void)
+{
+  Heap *h = g_new0 (Heap, 1);
+  guint64 main_module;
+  guint64 weakref_module;
+  guint64 weakref_dict;
+  guint64 finalize_class;
+
+  h->objects = g_array_new (FALSE, FALSE, sizeof (HeapObject));
+  h->refs = g_array_new (FALSE, FALSE, sizeof (HeapRef));
+  h->roots = g_array_new (FALSE, FALSE, sizeof (guint64));
+  h->finalizers = g_array_new (FALSE, FALSE, sizeof (linger_finalizer_entry));
+  h->next = 0x10000;
+
+  /* sys.modules['__main__'] and sys.modules['weakref']: the roots. */
+  main_module = obj (h, "builtins.module", "__main__", LINGER_OBJ_MODULE);
+  h->main_dict = obj (h, "builtins.dict", NULL, LINGER_OBJ_DICT);
+  attr (h, main_module, h->main_dict, "__dict__");
+  g_array_append_val (h->roots, main_module);
+
+  weakref_module = obj (h, "builtins.module", "weakref", LINGER_OBJ_MODULE);
+  weakref_dict = obj (h, "builtins.dict", NULL, LINGER_OBJ_DICT);
+  finalize_class = obj (h, "builtins.type", "finalize", LINGER_OBJ_TYPE);
+  h->registry = obj (h, "builtins.dict", NULL, LINGER_OBJ_DICT);
+  attr (h, weakref_module, weakref_dict, "__dict__");
+  key (h, weakref_dict, finalize_class, "'finalize'");
+  attr (h, finalize_class, h->registry, "_registry");
+  g_array_append_val (h->roots, weakref_module);
+  return h;
+}
+
+static void
+heap_free (Heap *h)
+{
+  g_array_unref (h->objects);
+  g_array_unref (h->refs);
+  g_array_unref (h->roots);
+  g_array_unref (h->finalizers);
+  g_free (h);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Heap, heap_free)
+
+/* weakref.finalize(referent, func, *args, **kwargs) as CPython lays it
+ * out: registry {finalize: _Info}, _Info holds weakref, func, args,
+ * kwargs.  Returns the finalize object. */
+static guint64
+finalize (Heap    *h,
+          guint64  referent,
+          guint64  func,
+          guint64  args,
+          guint64  kwargs,
+          gboolean atexit)
+{
+  guint64 fin = obj (h, "weakref.finalize", NULL, LINGER_OBJ_FINALIZE);
+  guint64 info = obj (h, "weakref.finalize._Info", NULL, 0);
+  guint64 wr = obj (h, "weakref.ReferenceType", NULL, LINGER_OBJ_WEAKREF);
+  linger_finalizer_entry e = {
+    .finalizer = fin, .info = info, .weakref = wr, .referent = referent,
+    .func = func, .args = args, .kwargs = kwargs,
+    .index = h->finalizers->len, .flags = atexit ? LINGER_FINALIZER_ATEXIT : 0,
+  };
+
+  ref (h, h->registry, fin, LINGER_LABEL_DICT_KEY, "<finalize>", LINGER_REF_STRONG);
+  ref (h, h->registry, info, LINGER_LABEL_KEY, "<finalize>", LINGER_REF_STRONG);
+  attr (h, info, wr, "weakref");
+  attr (h, info, func, "func");
+  if (args != 0)
+    attr (h, info, args, "args");
+  if (kwargs != 0)
+    attr (h, info, kwargs, "kwargs");
+  ref (h, wr, referent, LINGER_LABEL_REFERENT, NULL, LINGER_REF_WEAK);
+  g_array_append_val (h->finalizers, e);
+  return fin;
+}
+
+static LingerAnalysis *
+analyse (Heap     *h,
+         gboolean  all)
+{
+  TestTrace *t = test_trace_new ("3.11.2");
+
+  test_trace_snapshot_begin (t, LINGER_SNAPSHOT_AT_EXIT);
+  for (guint i = 0; i < h->objects->len; i++)
+    {
+      const HeapObject *o = &g_array_index (h->objects, HeapObject, i);
+      gint64 refcount = o->extra;
+
+      for (guint j = 0; j < h->refs->len; j++)
+        {
+          const HeapRef *r = &g_array_index (h->refs, HeapRef, j);
+          if (r->target == o->address && r->ref_kind != LINGER_REF_WEAK)
+            refcount++;
+        }
+      test_trace_object (t, o->address, o->type, o->name, o->flags, refcount);
+    }
+  for (guint j = 0; j < h->refs->len; j++)
+    {
+      const HeapRef *r = &g_array_index (h->refs, HeapRef, j);
+
+      if (r->label_kind == LINGER_LABEL_INDEX)
+        test_trace_index (t, r->source, r->target, r->index);
+      else
+        test_trace_ref (t, r->source, r->target, r->label_kind, r->label, r->ref_kind);
+    }
+  for (guint i = 0; i < h->roots->len; i++)
+    test_trace_root (t, g_array_index (h->roots, guint64, i), LINGER_ROOT_MODULE, "module");
+  for (guint i = 0; i < h->finalizers->len; i++)
+    g_assert_true (linger_writer_finalizer (&t->w, &g_array_index (h->finalizers, linger_finalizer_entry, i)));
+  test_trace_snapshot_end (t);
+
+  return linger_analysis_new_for_trace (test_trace_read (t), all);
+}
+
+static guint
+count_kind (const LingerAnalysis *a,
+            const char           *kind)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < a->findings->len; i++)
+    if (strcmp (((LingerFinding *) g_ptr_array_index (a->findings, i))->kind, kind) == 0)
+      n++;
+  return n;
+}
+
+static const LingerFinding *
+only_finding (const LingerAnalysis *a,
+              const char           *kind)
+{
+  g_assert_cmpuint (a->findings->len, ==, 1);
+  g_assert_cmpstr (((LingerFinding *) g_ptr_array_index (a->findings, 0))->kind, ==, kind);
+  return g_ptr_array_index (a->findings, 0);
+}
+
+static void
+assert_path (const LingerFinding *f,
+             ...)
+{
+  va_list args;
+  const char *step;
+  guint i = 0;
+  g_autofree char *joined = NULL;
+
+  g_ptr_array_add (f->path, NULL);
+  joined = g_strjoinv (" → ", (char **) f->path->pdata);
+  g_ptr_array_remove_index (f->path, f->path->len - 1);
+
+  va_start (args, f);
+  while ((step = va_arg (args, const char *)) != NULL)
+    {
+      if (i >= f->path->len || strcmp (g_ptr_array_index (f->path, i), step) != 0)
+        g_error ("path step %u: want '%s' in: %s", i, step, joined);
+      i++;
+    }
+  va_end (args);
+  if (i != f->path->len)
+    g_error ("path has %u steps, want %u: %s", f->path->len, i, joined);
+}
+
+static void
+assert_contains (const char *haystack,
+                 const char *needle)
+{
+  if (haystack == NULL || strstr (haystack, needle) == NULL)
+    g_error ("want '%s' in: %s", needle, haystack);
+}
+
+static guint64
+object_address (const LingerFinding *f,
+                guint                i)
+{
+  return g_array_index (f->objects, LingerFindingObject, i).address;
+}
+
+/* --- finalizer-keepalive -------------------------------------------------- */
+
+/* finalize(obj, on_finalize, obj): the seed's example. */
+static void
+test_finalizer_args (void)
+{
+  g_autoptr(Heap) h = heap_new ();
+  g_autoptr(LingerAnalysis) a = NULL;
+  guint64 o = obj (h, "__main__.ExpensiveObject", NULL, LINGER_OBJ_HAS_DEL);
+  guint64 func = function (h, "on_finalize");
+  guint64 args = obj (h, "builtins.tuple", NULL, 0);
+  const LingerFinding *f;
+
+  key (h, h->main_dict, func, "'on_finalize'");
+  item (h, args, o, 0);
+  finalize (h, o, func, args, 0, TRUE);
+
+  a = analyse (h, FALSE);
+  f = only_finding (a, LINGER_FINDING_FINALIZER_KEEPALIVE);
+  g_assert_cmpuint (f->severity, ==, LINGER_SEVERITY_ERROR);
+  g_assert_cmpuint (f->count, ==, 1);
+  g_assert_cmpstr (f->state, ==, "garbage");
+  g_assert_cmphex (object_address (f, 0), ==, o);
+  g_assert_cmpstr (g_array_index (f->objects, LingerFindingObject, 0).type, ==, "__main__.ExpensiveObject");
+  g_assert_cmpuint (g_array_index (f->objects, LingerFindingObject, 0).size, ==, 48);
+  g_assert_cmpstr (f->finalizer_via, ==, "args");
+  g_assert_true (f->finalizer_atexit);
+  assert_path (f, "weakref.finalize", "_Info.args", "tuple[0]", "ExpensiveObject", NULL);
+  assert_contains (f->hint, "receives the ExpensiveObject itself in args[0]");
+  assert_contains (f->hint, "never the object");
+}
+
+/* The same, but a global still refers to the object: live. */
+static void
+test_finalizer_args_live (void)
+{
+  g_autoptr(Heap) h = heap_new ();
+  g_autoptr(LingerAnalysis) a = NULL;
+  guint64 o = obj (h, "__main__.ExpensiveObject", NULL, 0);
+  guint64 args = obj (h, "builtins.tuple", NULL, 0);
+  const LingerFinding *f;
+
+  key (h, h->main_dict, o, "'obj'");
+  item (h, args, obj (h, "builtins.str", NULL, 0), 0);
+  item (h, args, o, 1);
+  finalize (h, o, function (h, "on_finalize"), args, 0, FALSE);
+
+  a = analyse (h, FALSE);
+  f = only_finding (a, LINGER_FINDING_FINALIZER_KEEPALIVE);
+  g_assert_cmpstr (f->state, ==, "live");
+  g_assert_false (f->finalizer_atexit);
+  assert_path (f, "weakref.finalize", "_Info.args", "tuple[1]", "ExpensiveObject", NULL);
+  assert_contains (f->hint, "args[1]");
+}
+
+/* finalize(conn, report_closed, {'connection': conn}) and through an
+ * instance attribute: the path collapses __dict__ into Holder.conn. */
+static void
+test_finalizer_args_nested (void)
+{
+  g_autoptr(Heap) h = heap_new ();
+  g_autoptr(LingerAnalysis) a = NULL;
+  guint64 conn = obj (h, "__main__.Connection", NULL, 0);
+  guint64 state = obj (h, "builtins.dict", NULL, LINGER_OBJ_DICT);
+  guint64 args = obj (h, "builtins.tuple", NULL, 0);
+  guint64 holder_dict;
+  guint64 holder = instance (h, "__main__.Holder", &holder_dict);
+  guint64 conn2 = obj (h, "__main__.Session", NULL, 0);
+  guint64 args2 = obj (h, "builtins.tuple", NULL, 0);
+  const LingerFinding *f;
+
+  key (h, state, conn, "'connection'");
+  item (h, args, state, 0);
+  finalize (h, conn, function (h, "report_closed"), args, 0, TRUE);
+
+  key (h, holder_dict, conn2, "'session'");
+  item (h, args2, holder, 0);
+  finalize (h, conn2, function (h, "cleanup"), args2, 0, TRUE);
+
+  a = analyse (h, FALSE);
+  g_assert_cmpuint (a->findings->len, ==, 2);
+  /* Same count and severity: sorted by type. */
+  f = g_ptr_array_index (a->findings, 0);
+  g_assert_cmpstr (g_array_index (f->objects, LingerFindingObject, 0).type, ==, "__main__.Connection");
+  assert_path (f, "weakref.finalize", "_Info.args", "tuple[0]", "dict['connection']", "Connection", NULL);
+  assert_contains (f->hint, "reaches the Connection through args[0]");
+  f = g_ptr_array_index (a->findings, 1);
+  assert_path (f, "weakref.finalize", "_Info.args", "tuple[0]", "Holder.session", "Session", NULL);
+}
+
+static void
+test_finalizer_kwargs (void)
+{
+  g_autoptr(Heap) h = heap_new ();
+  g_autoptr(LingerAnalysis) a = NULL;
+  guint64 o = obj (h, "__main__.Lock", NULL, 0);
+  guint64 kwargs = obj (h, "builtins.dict", NULL, LINGER_OBJ_DICT);
+  const LingerFinding *f;
+
+  key (h, kwargs, o, "'lock'");
+  finalize (h, o, function (h, "release"), 0, kwargs, TRUE);
+
+  a = analyse (h, FALSE);
+  f = only_finding (a, LINGER_FINDING_FINALIZER_KEEPALIVE);
+  g_assert_cmpstr (f->finalizer_via, ==, "kwargs");
+  assert_path (f, "weakref.finalize", "_Info.kwargs", "dict['lock']", "Lock", NULL);
+  assert_contains (f->hint, "kwargs['lock']");
+}
+
+/* finalize(self, self.close): the bound method's __self__. */
+static void
+test_finalizer_bound_method (void)
+{
+  g_autoptr(Heap) h = heap_new ();
+  g_autoptr(LingerAnalysis) a = NULL;
+  guint64 d;
+  guint64 o = instance (h, "__main__.Resource", &d);
+  guint64 m = bound_method (h, "Resource.close", o);
+  const LingerFinding *f;
+
+  key (h, d, obj (h, "builtins.str", NULL, 0), "'name'");
+  finalize (h, o, m, obj (h, "builtins.tuple", NULL, 0), 0, TRUE);
+
+  a = analyse (h, FALSE);
+  /* No cycle: the object does not hold the method. */
+  f = only_finding (a, LINGER_FINDING_FINALIZER_KEEPALIVE);
+  g_assert_cmpstr (f->finalizer_via, ==, "__self__");
+  assert_path (f, "weakref.finalize", "_Info.func", "<bound method Resource.close>.__self__", "Resource", NULL);
+  assert_contains (f->hint, "finalize(self, self.close) keeps self alive through the bound method");
+  assert_contains (f->hint, "weakref.finalize(self, Resource._close, self._handle)");
+}
+
+/* finalize(conn, pool.forget, n): the method's __self__ is an owner that
+ * holds the object. */
+static void
+test_finalizer_owner_method (void)
+{
+  g_autoptr(Heap) h = heap_new ();
+  g_autoptr(LingerAnalysis) a = NULL;
+  guint64 pool_dict;
+  guint64 pool = instance (h, "__main__.Pool", &pool_dict);
+  guint64 list = obj (h, "builtins.list", NULL, 0);
+  const LingerFinding *f;
+
+  key (h, pool_dict, list, "'connections'");
+  for (guint i = 0; i < 3; i++)
+    {
+      guint64 conn = obj (h, "__main__.PooledConnection", NULL, 0);
+      guint64 args = obj (h, "builtins.tuple", NULL, 0);
+
+      item (h, list, conn, i);
+      item (h, args, obj (h, "builtins.int", NULL, 0), 0);
+      finalize (h, conn, bound_method (h, "Pool.forget", pool), args, 0, TRUE);
+    }
+
+  a = analyse (h, FALSE);
+  f = only_finding (a, LINGER_FINDING_FINALIZER_KEEPALIVE);
+  g_assert_cmpuint (f->count, ==, 3);
+  g_assert_cmpstr (f->finalizer_via, ==, "__self__");
+  assert_path (f, "weakref.finalize", "_Info.func", "<bound method Pool.forget>.__self__",
+               "Pool.connections", "list[0]", "PooledConnection", NULL);
+  assert_contains (f->hint, "bound method of a Pool");
+}
+
+static void
+test_finalizer_closure (void)
+{
+  g_autoptr(Heap) h = heap_new ();
+  g_autoptr(LingerAnalysis) a = NULL;
+  guint64 o = obj (h, "__main__.Buffer", NULL, 0);
+  guint64 cb = function (h, "make.<locals>.cb");
+  guint64 closure = obj (h, "builtins.tuple", NULL, 0);
+  guint64 cell = obj (h, "builtins.cell", NULL, LINGER_OBJ_CELL);
+  const LingerFinding *f;
+
+  attr (h, cb, closure, "__closure__");
+  ref (h, closure, cell, LINGER_LABEL_CLOSURE, "buf", LINGER_REF_STRONG);
+  attr (h, cell, o, "cell_contents");
+  finalize (h, o, cb, 0, 0, TRUE);
+
+  a = analyse (h, FALSE);
+  f = only_finding (a, LINGER_FINDING_FINALIZER_KEEPALIVE);
+  g_assert_cmpstr (f->finalizer_via, ==, "closure");
+  assert_path (f, "weakref.finalize", "_Info.func", "<function make.<locals>.cb> closure 'buf'", "Buffer", NULL);
+  assert_contains (f->hint, "closes over 'buf'");
+}
+
+/* finalize(obj, on_finalize) where `obj` is also a global: the function's
+ * __globals__ reach the object, but that is the program's global, not the
+ * finalizer.  Likewise through a module or a class in a closure. */
+static void
+test_finalizer_globals_not_counted (void)
+{
+  g_autoptr(Heap) h = heap_new ();
+  g_autoptr(LingerAnalysis) a = NULL;
+  guint64 o = obj (h, "__main__.ExpensiveObject", NULL, 0);
+  guint64 o2 = obj (h, "__main__.ExpensiveObject", NULL, 0);
+  guint64 o3 = obj (h, "__main__.ExpensiveObject", NULL, 0);
+  guint64 mod = obj (h, "builtins.module", "app", LINGER_OBJ_MODULE);
+  guint64 mod_dict = obj (h, "builtins.dict", NULL, LINGER_OBJ_DICT);
+  guint64 cls = obj (h, "builtins.type", "Registry", LINGER_OBJ_TYPE);
+  guint64 cls_dict = obj (h, "builtins.dict", NULL, LINGER_OBJ_DICT);
+  guint64 cb = function (h, "make.<locals>.cb");
+  guint64 closure = obj (h, "builtins.tuple", NULL, 0);
+  guint64 cell1 = obj (h, "builtins.cell", NULL, LINGER_OBJ_CELL);
+  guint64 cell2 = obj (h, "builtins.cell", NULL, LINGER_OBJ_CELL);
+  guint64 builtins = obj (h, "builtins.dict", NULL, LINGER_OBJ_DICT);
+  guint64 plain = function (h, "on_finalize");
+
+  /* o is a global; the callback's __globals__ and __builtins__ reach it. */
+  key (h, h->main_dict, o, "'obj'");
+  key (h, builtins, o, "'sneaky'");
+  attr (h, plain, builtins, "__builtins__");
+  finalize (h, o, plain, obj (h, "builtins.tuple", NULL, 0), 0, TRUE);
+
+  /* o2 is held by module app, o3 by class Registry; the callback's
+   * closure refers to the module and the class. */
+  attr (h, mod, mod_dict, "__dict__");
+  key (h, mod_dict, o2, "'current'");
+  attr (h, cls, cls_dict, "__dict__");
+  key (h, cls_dict, o3, "'instance'");
+  hold_externally (h, mod);
+  hold_externally (h, cls);
+  attr (h, cb, closure, "__closure__");
+  ref (h, closure, cell1, LINGER_LABEL_CLOSURE, "app", LINGER_REF_STRONG);
+  ref (h, closure, cell2, LINGER_LABEL_CLOSURE, "Registry", LINGER_REF_STRONG);
+  attr (h, cell1, mod, "cell_contents");
+  attr (h, cell2, cls, "cell_contents");
+  finalize (h, o2, cb, 0, 0, TRUE);
+  finalize (h, o3, cb, 0, 0, TRUE);
+
+  a = analyse (h, FALSE);
+  g_assert_cmpuint (a->findings->len, ==, 0);
+}
+
+/* The finalizer already ran or its object died: referent 0.  A weak
+ * reference in args is not a strong path either. */
+static void
+test_finalizer_negative (void)
+{
+  g_autoptr(Heap) h = heap_new ();
+  g_autoptr(LingerAnalysis) a = NULL;
+  guint64 o = obj (h, "__main__.TempDir", NULL, 0);
+  guint64 name = obj (h, "builtins.str", NULL, 0);
+  guint64 args = obj (h, "builtins.tuple", NULL, 0);
+  guint64 args2 = obj (h, "builtins.tuple", NULL, 0);
+  guint64 wr = obj (h, "weakref.ReferenceType", NULL, LINGER_OBJ_WEAKREF);
+
+  hold_externally (h, o);
+  item (h, args, name, 0);
+  finalize (h, o, function (h, "rmtree"), args, 0, TRUE);
+  finalize (h, 0, function (h, "rmtree"), args, 0, TRUE);
+  item (h, args2, wr, 0);
+  ref (h, wr, o, LINGER_LABEL_REFERENT, NULL, LINGER_REF_WEAK);
+  finalize (h, o, function (h, "rmtree"), args2, 0, TRUE);
+
+  a = analyse (h, FALSE);
+  g_assert_cmpuint (a->findings->len, ==, 0);
+}
+
+/* Three objects of one type, written out of address order: one entry,
+ * count 3, the lowest address as the example; --all lists each. */
+static void
+test_finalizer_grouping (void)
+{
+  g_autoptr(Heap) h = heap_new ();
+  g_autoptr(LingerAnalysis) grouped = NULL;
+  g_autoptr(LingerAnalysis) all = NULL;
+  guint64 jobs[3];
+  guint64 other = obj (h, "__main__.Other", NULL, 0);
+  guint64 other_args = obj (h, "builtins.tuple", NULL, 0);
+  const LingerFinding *f;
+
+  for (guint i = 0; i < 3; i++)
+    jobs[i] = obj (h, "__main__.Job", NULL, 0);
+  for (guint i = 3; i > 0; i--)
+    {
+      guint64 args = obj (h, "builtins.tuple", NULL, 0);
+      item (h, args, jobs[i - 1], 0);
+      finalize (h, jobs[i - 1], function (h, "done"), args, 0, TRUE);
+    }
+  item (h, other_args, other, 0);
+  finalize (h, other, function (h, "done"), other_args, 0, TRUE);
+
+  grouped = analyse (h, FALSE);
+  g_assert_cmpuint (grouped->findings->len, ==, 2);
+  f = g_ptr_array_index (grouped->findings, 0);
+  g_assert_cmpuint (f->count, ==, 3);
+  g_assert_cmpstr (g_array_index (f->objects, LingerFindingObject, 0).type, ==, "__main__.Job");
+  g_assert_cmphex (object_address (f, 0), ==, jobs[0]);
+  f = g_ptr_array_index (grouped->findings, 1);
+  g_assert_cmpuint (f->count, ==, 1);
+  g_assert_cmpstr (g_array_index (f->objects, LingerFindingObject, 0).type, ==, "__main__.Other");
+
+  all = analyse (h, TRUE);
+  g_assert_cmpuint (all->findings->len, ==, 4);
+  g_assert_cmpuint (count_kind (all, LINGER_FINDING_FINALIZER_KEEPALIVE), ==, 4);
+  for (guint i = 0; i < 4; i++)
+    g_assert_cmpuint (((LingerFinding *) g_ptr_array_index (all->findings, i))->count, ==, 1);
+  /* Job entries in address order. */
+  g_assert_cmphex (object_address (g_ptr_array_index (all->findings, 0), 0), ==, jobs[0]);
+  g_assert_cmphex (object_address (g_ptr_array_index (all->findings, 1), 0), ==, jobs[1]);
+  g_assert_cmphex (object_address (g_ptr_array_index (all->findings, 2), 0), ==, jobs[2]);
+}
+
+/* --- bound-method-cycle --------------------------------------------------- */
+
+/* self.callback = self.on_data; returns the instance. */
+static guint64
+connector (Heap       *h,
+           const char *type,
+           guint64    *ret_method)
+{
+  guint64 d;
+  guint64 c = instance (h, type, &d);
+  guint64 cls = obj (h, "builtins.type", "Connector", LINGER_OBJ_TYPE);
+  guint64 m = bound_method (h, "Connector.on_data", c);
+
+  hold_externally (h, cls);
+  attr (h, c, cls, "__class__");   /* instances visit their type */
+  key (h, d, m, "'callback'");
+  if (ret_method != NULL)
+    *ret_method = m;
+  return c;
+}
+
+static void
+test_cycle_garbage (void)
+{
+  g_autoptr(Heap) h = heap_new ();
+  g_autoptr(LingerAnalysis) a = NULL;
+  guint64 m;
+  guint64 c = connector (h, "__main__.Connector", &m);
+  const LingerFinding *f;
+
+  a = analyse (h, FALSE);
+  f = only_finding (a, LINGER_FINDING_BOUND_METHOD_CYCLE);
+  g_assert_cmpuint (f->severity, ==, LINGER_SEVERITY_WARNING);
+  g_assert_cmpstr (f->state, ==, "garbage");
+  g_assert_cmpuint (f->count, ==, 1);
+  g_assert_cmpuint (f->n_members, ==, 3);   /* instance, its __dict__, the method */
+  g_assert_cmpuint (f->objects->len, ==, 3);
+  g_assert_cmphex (object_address (f, 0), ==, c);
+  g_assert_cmpstr (g_array_index (f->objects, LingerFindingObject, 0).type, ==, "__main__.Connector");
+  g_assert_null (f->finalizer_via);
+  assert_path (f, "Connector.callback", "<bound method Connector.on_data>.__self__", "Connector", NULL);
+  g_assert_cmpstr (f->hint, ==, "Connector.callback holds a bound method of the same object: store "
+                   "weakref.WeakMethod(self.on_data) or break the cycle in close()");
+  (void) m;
+}
+
+static void
+test_cycle_live (void)
+{
+  g_autoptr(Heap) h = heap_new ();
+  g_autoptr(LingerAnalysis) a = NULL;
+  guint64 c = connector (h, "__main__.Connector", NULL);
+  const LingerFinding *f;
+
+  key (h, h->main_dict, c, "'conn'");
+  a = analyse (h, FALSE);
+  f = only_finding (a, LINGER_FINDING_BOUND_METHOD_CYCLE);
+  g_assert_cmpstr (f->state, ==, "live");
+}
+
+/* Held from outside the graph (refcount larger than the recorded
+ * references): live as well. */
+static void
+test_cycle_live_external (void)
+{
+  g_autoptr(Heap) h = heap_new ();
+  g_autoptr(LingerAnalysis) a = NULL;
+  guint64 c = connector (h, "__main__.Connector", NULL);
+
+  hold_externally (h, c);
+  a = analyse (h, FALSE);
+  g_assert_cmpstr (only_finding (a, LINGER_FINDING_BOUND_METHOD_CYCLE)->state, ==, "live");
+}
+
+/* Two garbage cycles and one live one of the same type: two entries. */
+static void
+test_cycle_grouping (void)
+{
+  g_autoptr(Heap) h = heap_new ();
+  g_autoptr(LingerAnalysis) a = NULL;
+  guint64 first = connector (h, "__main__.Widget", NULL);
+  guint64 live = connector (h, "__main__.Widget", NULL);
+  const LingerFinding *f;
+
+  connector (h, "__main__.Widget", NULL);
+  key (h, h->main_dict, live, "'w'");
+  a = analyse (h, FALSE);
+  g_assert_cmpuint (a->findings->len, ==, 2);
+  f = g_ptr_array_index (a->findings, 0);
+  g_assert_cmpuint (f->count, ==, 2);
+  g_assert_cmpstr (f->state, ==, "garbage");
+  g_assert_cmphex (object_address (f, 0), ==, first);
+  f = g_ptr_array_index (a->findings, 1);
+  g_assert_cmpuint (f->count, ==, 1);
+  g_assert_cmpstr (f->state, ==, "live");
+  g_assert_cmphex (object_address (f, 0), ==, live);
+}
+
+/* self.handlers = [self.on_a, self.on_b]: longer cycle through a list. */
+static void
+test_cycle_through_list (void)
+{
+  g_autoptr(Heap) h = heap_new ();
+  g_autoptr(LingerAnalysis) a = NULL;
+  guint64 d;
+  guint64 c = instance (h, "__main__.Dispatcher", &d);
+  guint64 list = obj (h, "builtins.list", NULL, 0);
+  const LingerFinding *f;
+
+  key (h, d, list, "'handlers'");
+  item (h, list, bound_method (h, "Dispatcher.on_a", c), 0);
+  item (h, list, bound_method (h, "Dispatcher.on_b", c), 1);
+  a = analyse (h, FALSE);
+  f = only_finding (a, LINGER_FINDING_BOUND_METHOD_CYCLE);
+  g_assert_cmpuint (f->n_members, ==, 5);
+  assert_path (f, "Dispatcher.handlers", "list[0]", "<bound method Dispatcher.on_a>.__self__", "Dispatcher", NULL);
+  assert_contains (f->hint, "Dispatcher.handlers holds a bound method of the same object (through list[0]): "
+                   "store weakref.WeakMethod(self.on_a)");
+}
+
+/* self._cb = weakref.WeakMethod(self.on_data): the WeakMethod refers to
+ * its object weakly, there is no cycle. */
+static void
+test_cycle_weakmethod (void)
+{
+  g_autoptr(Heap) h = heap_new ();
+  g_autoptr(LingerAnalysis) a = NULL;
+  guint64 d;
+  guint64 c = instance (h, "__main__.Connector", &d);
+  guint64 wm = obj (h, "weakref.WeakMethod", NULL, LINGER_OBJ_WEAKREF | LINGER_OBJ_WEAKMETHOD);
+  guint64 func_ref = obj (h, "weakref.ReferenceType", NULL, LINGER_OBJ_WEAKREF);
+
+  key (h, d, wm, "'callback'");
+  ref (h, wm, c, LINGER_LABEL_REFERENT, NULL, LINGER_REF_WEAK);
+  attr (h, wm, func_ref, "_func_ref");
+  ref (h, func_ref, function (h, "Connector.on_data"), LINGER_LABEL_REFERENT, NULL, LINGER_REF_WEAK);
+  hold_externally (h, c);
+  a = analyse (h, FALSE);
+  g_assert_cmpuint (a->findings->len, ==, 0);
+}
+
+/* self.get = lambda: self.x is a cycle through a closure, not through a
+ * bound method: not this finding. */
+static void
+test_cycle_closure_only (void)
+{
+  g_autoptr(Heap) h = heap_new ();
+  g_autoptr(LingerAnalysis) a = NULL;
+  guint64 d;
+  guint64 c = instance (h, "__main__.Lazy", &d);
+  guint64 lambda = function (h, "Lazy.__init__.<locals>.<lambda>");
+  guint64 closure = obj (h, "builtins.tuple", NULL, 0);
+  guint64 cell = obj (h, "builtins.cell", NULL, LINGER_OBJ_CELL);
+
+  key (h, d, lambda, "'get'");
+  attr (h, lambda, closure, "__closure__");
+  ref (h, closure, cell, LINGER_LABEL_CLOSURE, "self", LINGER_REF_STRONG);
+  attr (h, cell, c, "cell_contents");
+  a = analyse (h, FALSE);
+  g_assert_cmpuint (a->findings->len, ==, 0);
+}
+
+/* A bound method stored on the class, or on another object, is not a
+ * cycle through the instance: edges to classes are not followed. */
+static void
+test_cycle_not_through_class (void)
+{
+  g_autoptr(Heap) h = heap_new ();
+  g_autoptr(LingerAnalysis) a = NULL;
+  guint64 d;
+  guint64 c = instance (h, "__main__.Handler", &d);
+  guint64 cls = obj (h, "builtins.type", "Handler", LINGER_OBJ_TYPE);
+  guint64 cls_dict = obj (h, "builtins.dict", NULL, LINGER_OBJ_DICT);
+  guint64 d2;
+  guint64 other = instance (h, "__main__.Button", &d2);
+
+  attr (h, c, cls, "__class__");
+  attr (h, cls, cls_dict, "__dict__");
+  key (h, cls_dict, bound_method (h, "Handler.handle", c), "'default'");
+  key (h, d2, bound_method (h, "Handler.handle", c), "'on_click'");
+  key (h, h->main_dict, cls, "'Handler'");
+  key (h, h->main_dict, other, "'button'");
+  a = analyse (h, FALSE);
+  g_assert_cmpuint (a->findings->len, ==, 0);
+}
+
+/* Both kinds at once: errors sort first. */
+static void
+test_order (void)
+{
+  g_autoptr(Heap) h = heap_new ();
+  g_autoptr(LingerAnalysis) a = NULL;
+  guint64 o = obj (h, "__main__.ExpensiveObject", NULL, 0);
+  guint64 args = obj (h, "builtins.tuple", NULL, 0);
+
+  connector (h, "__main__.Connector", NULL);
+  item (h, args, o, 0);
+  finalize (h, o, function (h, "on_finalize"), args, 0, TRUE);
+  a = analyse (h, FALSE);
+  g_assert_cmpuint (a->findings->len, ==, 2);
+  g_assert_cmpstr (((LingerFinding *) g_ptr_array_index (a->findings, 0))->kind, ==,
+                   LINGER_FINDING_FINALIZER_KEEPALIVE);
+  g_assert_cmpstr (((LingerFinding *) g_ptr_array_index (a->findings, 1))->kind, ==,
+                   LINGER_FINDING_BOUND_METHOD_CYCLE);
+}
+
+/* The last AT_EXIT snapshot is the one judged, not a later periodic one. */
+static void
+test_exit_snapshot_chosen (void)
+{
+  TestTrace *t = test_trace_new ("3.11.2");
+  g_autoptr(LingerAnalysis) a = NULL;
+
+  test_trace_snapshot_begin (t, LINGER_SNAPSHOT_AT_EXIT);
+  test_trace_object (t, 0x10, "builtins.list", NULL, T, 1);
+  test_trace_object (t, 0x20, "builtins.list", NULL, T, 1);
+  test_trace_snapshot_end (t);
+  test_trace_snapshot_begin (t, LINGER_SNAPSHOT_INTERVAL);
+  test_trace_object (t, 0x10, "builtins.list", NULL, T, 1);
+  test_trace_snapshot_end (t);
+  a = linger_analysis_new_for_trace (test_trace_read (t), FALSE);
+  g_assert_cmpuint (a->snapshot->id, ==, 1);
+  g_assert_cmpuint (a->graph->n_nodes, ==, 2);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/linger/findings/finalizer/args", test_finalizer_args);
+  g_test_add_func ("/linger/findings/finalizer/args-live", test_finalizer_args_live);
+  g_test_add_func ("/linger/findings/finalizer/args-nested", test_finalizer_args_nested);
+  g_test_add_func ("/linger/findings/finalizer/kwargs", test_finalizer_kwargs);
+  g_test_add_func ("/linger/findings/finalizer/bound-method", test_finalizer_bound_method);
+  g_test_add_func ("/linger/findings/finalizer/owner-method", test_finalizer_owner_method);
+  g_test_add_func ("/linger/findings/finalizer/closure", test_finalizer_closure);
+  g_test_add_func ("/linger/findings/finalizer/globals-not-counted", test_finalizer_globals_not_counted);
+  g_test_add_func ("/linger/findings/finalizer/negative", test_finalizer_negative);
+  g_test_add_func ("/linger/findings/finalizer/grouping", test_finalizer_grouping);
+  g_test_add_func ("/linger/findings/cycle/garbage", test_cycle_garbage);
+  g_test_add_func ("/linger/findings/cycle/live", test_cycle_live);
+  g_test_add_func ("/linger/findings/cycle/live-external", test_cycle_live_external);
+  g_test_add_func ("/linger/findings/cycle/grouping", test_cycle_grouping);
+  g_test_add_func ("/linger/findings/cycle/through-list", test_cycle_through_list);
+  g_test_add_func ("/linger/findings/cycle/weakmethod", test_cycle_weakmethod);
+  g_test_add_func ("/linger/findings/cycle/closure-only", test_cycle_closure_only);
+  g_test_add_func ("/linger/findings/cycle/not-through-class", test_cycle_not_through_class);
+  g_test_add_func ("/linger/findings/order", test_order);
+  g_test_add_func ("/linger/findings/exit-snapshot-chosen", test_exit_snapshot_chosen);
+
+  return g_test_run ();
+}
