@@ -105,6 +105,11 @@ typedef struct
   VEC (member_slot) members;
   VEC (lpy_object *) stack;
   VEC (candidate) cands;
+  /* For objects with many candidates: target -> head of a queue of
+   * unused candidates (index + 1), chained through cand_next. */
+  linger_ptrmap cand_index;
+  VEC (uint32_t) cand_next;
+  bool cand_indexed;
   VEC (lpy_object *) targets;
   VEC (lpy_object *) held;   /* strong references to drop at the end */
   VEC (lpy_object *) closure_codes;
@@ -679,19 +684,52 @@ queue (snap *s, lpy_object *o)
   VEC_PUSH (s, s->stack, o);
 }
 
-static candidate *
-match_candidate (snap *s, lpy_object *target, size_t *cursor)
+/* Small objects are matched by a scan.  Large containers are indexed:
+ * list_traverse and tuple_traverse visit items last to first, dicts first
+ * to last, so no cursor order fits them all and a scan would be quadratic. */
+#define CAND_INDEX_THRESHOLD 32
+
+static void
+index_candidates (snap *s)
 {
-  /* Traversal order usually equals the order candidates were collected
-   * in (list items, dict values), so try the cursor first. */
-  if (*cursor < s->cands.len)
+  s->cand_indexed = false;
+  if (s->cands.len <= CAND_INDEX_THRESHOLD)
+    return;
+  linger_ptrmap_clear (&s->cand_index);
+  if (!linger_ptrmap_init (&s->cand_index, s->cands.len))
+    return;
+  s->cand_next.len = 0;
+  for (size_t i = 0; i < s->cands.len; i++)
+    VEC_PUSH (s, s->cand_next, 0);
+  if (s->failed)
+    return;
+  /* Built back to front so each queue pops in collection order. */
+  for (size_t i = s->cands.len; i > 0; i--)
     {
-      candidate *c = &s->cands.items[*cursor];
-      if (!c->used && !c->extra && c->target == target)
-        {
-          (*cursor)++;
-          return c;
-        }
+      candidate *c = &s->cands.items[i - 1];
+      if (c->extra)
+        continue;
+      bool inserted;
+      uint32_t *head = linger_ptrmap_upsert (&s->cand_index, (uintptr_t) c->target, &inserted);
+      if (head == NULL)
+        return;
+      s->cand_next.items[i - 1] = *head;
+      *head = (uint32_t) i;
+    }
+  s->cand_indexed = true;
+}
+
+static candidate *
+match_candidate (snap *s, lpy_object *target)
+{
+  if (s->cand_indexed)
+    {
+      uint32_t *head = linger_ptrmap_lookup (&s->cand_index, (uintptr_t) target);
+      if (head == NULL || *head == 0)
+        return NULL;
+      uint32_t i = *head;
+      *head = s->cand_next.items[i - 1];
+      return &s->cands.items[i - 1];
     }
   for (size_t i = 0; i < s->cands.len; i++)
     {
@@ -828,12 +866,12 @@ record_object (snap *s, lpy_object *obj, uint32_t seen_bits)
         traverse (obj, visit_collect, s);
     }
 
-  size_t cursor = 0;
+  index_candidates (s);
   uint16_t fallback = ti->kind == KIND_SET ? LINGER_LABEL_ITEM : LINGER_LABEL_NONE;
   for (size_t i = 0; i < s->targets.len && !s->failed; i++)
     {
       lpy_object *t = s->targets.items[i];
-      candidate *c = match_candidate (s, t, &cursor);
+      candidate *c = match_candidate (s, t);
       if (c != NULL)
         {
           c->used = true;
@@ -1191,6 +1229,8 @@ snap_free (snap *s)
   free (s->members.items);
   free (s->stack.items);
   free (s->cands.items);
+  free (s->cand_next.items);
+  linger_ptrmap_clear (&s->cand_index);
   free (s->targets.items);
   free (s->closure_codes.items);
   free (s->frames.items);
