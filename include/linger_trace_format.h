@@ -334,13 +334,21 @@ typedef struct
 
 LINGER_STATIC_ASSERT (sizeof (linger_rec_message) == 16, "message record changed size");
 
+typedef enum
+{
+  LINGER_EXIT_UNKNOWN = 0,
+  LINGER_EXIT_NORMAL  = 1, /* exit() or return from main: destructors ran */
+  LINGER_EXIT_UNDERSCORE = 2, /* _exit()/_Exit()/os._exit(): no atexit, no
+                                 interpreter shutdown, so no exit snapshot */
+} linger_exit_path;
+
 /* END: the process finished and the shim closed the trace cleanly. */
 typedef struct
 {
   linger_record_header header;
   uint64_t time_ns;
   uint32_t n_strings;      /* strings defined, for checking */
-  uint32_t padding;
+  uint32_t exit_path;      /* linger_exit_path (was padding in 1.0) */
 } linger_rec_end;
 
 LINGER_STATIC_ASSERT (sizeof (linger_rec_end) == 24, "end record changed size");

@@ -30,6 +30,7 @@ static struct
   bool            finished;
   bool            forked_child;
   bool            is_root;       /* the process the user started */
+  pid_t           pid;
   bool            trace_all;     /* LINGER_TRACE_ALL=1 */
   linger_writer   writer;
   char            path[PATH_BUF];
@@ -177,6 +178,7 @@ linger_output_init (void)
   if (out.initialised)
     return;
   out.initialised = true;
+  out.pid = getpid ();
 
   extern char *program_invocation_short_name;
   snprintf (out.program, sizeof out.program, "%s",
@@ -373,8 +375,13 @@ linger_output_end (void)
 }
 
 void
-linger_output_finish (void)
+linger_output_finish (uint32_t exit_path)
 {
+  /* A vfork() child shares our memory and must not touch the parent's
+   * trace; it is the only way to get here with another pid unnoticed
+   * (fork children reset out.pid in the atfork handler). */
+  if (getpid () != out.pid)
+    return;
   pthread_mutex_lock (&out.lock);
   if (out.finished)
     {
@@ -383,7 +390,14 @@ linger_output_finish (void)
     }
   bool wanted = out.opened || out.is_root || out.trace_all || out.have_runtime || out.n_notes > 0;
   if (wanted && open_locked ())
-    linger_writer_end (&out.writer);
+    {
+      if (exit_path == LINGER_EXIT_UNDERSCORE && out.have_runtime)
+        linger_writer_message (&out.writer, LINGER_MSG_WARNING,
+                               "the process ended with _exit() (os._exit), skipping the "
+                               "interpreter's shutdown: objects alive at that point were not "
+                               "snapshotted");
+      linger_writer_end (&out.writer, exit_path);
+    }
   if (out.opened)
     {
       linger_writer_flush (&out.writer);
@@ -424,5 +438,6 @@ linger_output_fork_child (void)
   out.finished = false;
   out.forked_child = true;
   out.is_root = false;
+  out.pid = getpid ();
   out.n_notes = 0;
 }

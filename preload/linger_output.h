@@ -29,7 +29,7 @@ void linger_output_end (void);
 
 /* Process exit: opens the trace if nothing was written yet, appends END,
  * closes it, and says on stderr once if records were lost. */
-void linger_output_finish (void);
+void linger_output_finish (uint32_t exit_path);
 
 /* pthread_atfork handlers. */
 void linger_output_fork_prepare (void);

@@ -4,7 +4,11 @@
  * trace file, linger_python for CPython), so the interposed surface stays
  * small enough to read at a glance.
  */
+#include <dlfcn.h>
 #include <pthread.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "linger_output.h"
 #include "linger_python.h"
@@ -28,9 +32,16 @@ fork_child (void)
   linger_python_fork_child ();
 }
 
+typedef void (*exit_fn) (int) __attribute__ ((noreturn));
+static exit_fn real__exit;
+static exit_fn real__Exit;
+
 __attribute__ ((constructor)) static void
 linger_preload_init (void)
 {
+  /* Resolved now: dlsym at exit time could allocate in a dying process. */
+  real__exit = (exit_fn) dlsym (RTLD_NEXT, "_exit");
+  real__Exit = (exit_fn) dlsym (RTLD_NEXT, "_Exit");
   linger_output_init ();
   pthread_atfork (fork_prepare, fork_parent, fork_child);
   linger_python_init ();
@@ -41,5 +52,27 @@ linger_preload_init (void)
 __attribute__ ((destructor)) static void
 linger_preload_fini (void)
 {
-  linger_output_finish ();
+  linger_output_finish (LINGER_EXIT_NORMAL);
+}
+
+/* _exit() skips destructors: dash's `exit`, os._exit(), forked workers.
+ * The trace is closed first so it still ends with END. */
+__attribute__ ((visibility ("default"), noreturn)) void
+_exit (int status)
+{
+  linger_output_finish (LINGER_EXIT_UNDERSCORE);
+  if (real__exit != NULL)
+    real__exit (status);
+  syscall (SYS_exit_group, status);
+  __builtin_unreachable ();
+}
+
+__attribute__ ((visibility ("default"), noreturn)) void
+_Exit (int status)
+{
+  linger_output_finish (LINGER_EXIT_UNDERSCORE);
+  if (real__Exit != NULL)
+    real__Exit (status);
+  syscall (SYS_exit_group, status);
+  __builtin_unreachable ();
 }

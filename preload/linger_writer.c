@@ -508,11 +508,12 @@ linger_writer_message (linger_writer *w, uint32_t level, const char *text)
 }
 
 bool
-linger_writer_end (linger_writer *w)
+linger_writer_end (linger_writer *w, uint32_t exit_path)
 {
   linger_rec_end rec = {
     .time_ns = linger_time_realtime_ns (),
     .n_strings = w->strings ? w->strings->next_id - 1 : 0,
+    .exit_path = exit_path,
   };
   return append_record (w, LINGER_REC_END, &rec, sizeof rec, NULL, 0, NULL, 0);
 }

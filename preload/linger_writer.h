@@ -65,7 +65,7 @@ bool linger_writer_snapshot_begin (linger_writer *w, uint32_t snapshot_id, uint3
 bool linger_writer_snapshot_end (linger_writer                 *w,
                                  const linger_rec_snapshot_end *end);
 bool linger_writer_message (linger_writer *w, uint32_t level, const char *text);
-bool linger_writer_end (linger_writer *w);
+bool linger_writer_end (linger_writer *w, uint32_t exit_path);
 
 /* Batched entries: entries of one kind share a record, which is written
  * when it is full or before the next non-STRING record. */

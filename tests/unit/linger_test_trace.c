@@ -141,7 +141,7 @@ test_trace_finish (TestTrace *t,
   gsize len = 0;
 
   if (end)
-    g_assert_true (linger_writer_end (&t->w));
+    g_assert_true (linger_writer_end (&t->w, LINGER_EXIT_NORMAL));
   g_assert_false (t->w.failed);
   linger_writer_close (&t->w);
   g_file_get_contents (t->path, &contents, &len, &error);
