@@ -186,6 +186,17 @@ linger_root_kind_name (guint32 kind)
     }
 }
 
+const char *
+linger_exit_path_name (guint32 exit_path)
+{
+  switch (exit_path)
+    {
+    case LINGER_EXIT_NORMAL: return "exit";
+    case LINGER_EXIT_UNDERSCORE: return "_exit";
+    default: return "unknown";
+    }
+}
+
 /* A string id may be used only once its STRING record was read: that is
  * what makes a trace cut anywhere self-consistent. */
 static gboolean
@@ -555,6 +566,9 @@ read_end (Reader       *r,
   if (size < sizeof e)
     return corrupt (error, offset, LINGER_REC_END, "size %u is smaller than the record", size);
   memcpy (&e, rec, sizeof e);
+  if (!check_enum (r, e.exit_path, LINGER_EXIT_UNKNOWN, LINGER_EXIT_UNDERSCORE, "exit path",
+                   offset, LINGER_REC_END, error))
+    return FALSE;
   if (e.n_strings != r->trace->strings->len - 1)
     return corrupt (error, offset, LINGER_REC_END,
                     "counts %u strings but %u were defined", e.n_strings, r->trace->strings->len - 1);
@@ -562,6 +576,7 @@ read_end (Reader       *r,
    * the snapshot stays flagged partial rather than failing the file. */
   r->open = NULL;
   r->seen_end = TRUE;
+  r->trace->exit_path = e.exit_path;
   return TRUE;
 }
 

@@ -69,6 +69,7 @@ typedef struct
   GPtrArray  *snapshots;      /* LingerSnapshot, file order */
 
   gboolean    complete;       /* ended with an END record */
+  guint32     exit_path;      /* linger_exit_path from END; UNKNOWN without END */
   char       *incomplete_reason; /* NULL when complete */
   guint64     n_unknown_records; /* skipped for forward compatibility */
 
@@ -103,6 +104,7 @@ LingerSnapshot *linger_trace_pick_snapshot (const LingerTrace *trace);
 /* Human-readable names of the format's enums ("at exit", "module", ...). */
 const char  *linger_snapshot_reason_name (guint32 reason);
 const char  *linger_root_kind_name       (guint32 kind);
+const char  *linger_exit_path_name       (guint32 exit_path);
 
 /* An empty snapshot, for tests that build graphs without a file. */
 LingerSnapshot *linger_snapshot_new      (void);

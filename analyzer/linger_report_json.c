@@ -175,6 +175,9 @@ write_trace (Json                 *j,
   json_bool (j, "complete", t->complete);
   if (!t->complete)
     json_string (j, "incomplete_reason", t->incomplete_reason);
+  /* How the process ended: "exit", "_exit" (no exit snapshot possible)
+   * or "unknown" (no END record, or an older shim). */
+  json_string (j, "exit_path", linger_exit_path_name (t->exit_path));
   json_string (j, "format_version", format_version);
   json_uint (j, "objects", a->graph != NULL ? a->graph->n_nodes : 0);
   json_uint (j, "snapshots", t->snapshots->len);

@@ -105,7 +105,10 @@ write_header (Text                 *t,
   g_string_append_c (t->out, '\n');
 
   field (t, "status:");
-  if (tr->complete)
+  if (tr->complete && tr->exit_path == LINGER_EXIT_UNDERSCORE)
+    g_string_append (t->out, "complete; the program ended with _exit() (os._exit), "
+                     "which skips interpreter shutdown, so no exit snapshot was taken");
+  else if (tr->complete)
     g_string_append (t->out, "complete");
   else
     {

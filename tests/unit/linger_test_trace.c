@@ -17,6 +17,7 @@ test_trace_new (const char *python)
   fd = g_file_open_tmp ("linger-unit-XXXXXX.lngr", &t->path, &error);
   g_assert_no_error (error);
   g_assert_true (linger_writer_init (&t->w, fd, 0));
+  t->exit_path = LINGER_EXIT_NORMAL;
   g_assert_true (linger_writer_process (&t->w, 4242, 1, "/usr/bin/python3.11",
                                         cmdline, sizeof cmdline - 1, "app.py"));
   if (python != NULL)
@@ -141,7 +142,7 @@ test_trace_finish (TestTrace *t,
   gsize len = 0;
 
   if (end)
-    g_assert_true (linger_writer_end (&t->w, LINGER_EXIT_NORMAL));
+    g_assert_true (linger_writer_end (&t->w, t->exit_path));
   g_assert_false (t->w.failed);
   linger_writer_close (&t->w);
   g_file_get_contents (t->path, &contents, &len, &error);

@@ -17,6 +17,7 @@ typedef struct
   guint64       n_refs;
   guint64       n_roots;
   guint32       snapshot_id;
+  guint32       exit_path;  /* written in END; LINGER_EXIT_NORMAL by default */
 } TestTrace;
 
 /* A trace with a PROCESS record (pid 4242, program "app.py") and, unless

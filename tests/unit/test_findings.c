@@ -5,262 +5,9 @@
 
 #include "linger_analysis.h"
 #include "linger_findings.h"
-#include "linger_test_trace.h"
-
-/* --- a small heap builder -------------------------------------------------
- *
- * Objects and references are collected first; refcounts are computed when
- * the heap is written (incoming owned references, plus `extra` for
- * references from outside the graph), as the shim would record them. */
-
-typedef struct
-{
-  guint64     address;
-  const char *type;
-  const char *name;
-  guint32     flags;
-  gint64      extra;
-} HeapObject;
-
-typedef struct
-{
-  guint64     source;
-  guint64     target;
-  guint16     label_kind;
-  const char *label;
-  guint32     index;
-  guint16     ref_kind;
-} HeapRef;
-
-typedef struct
-{
-  GArray *objects;
-  GArray *refs;
-  GArray *roots;       /* guint64 */
-  GArray *finalizers;  /* linger_finalizer_entry */
-  guint64 next;        /* address allocator */
-  guint64 main_dict;   /* __main__.__dict__ */
-  guint64 registry;    /* weakref.finalize._registry */
-} Heap;
+#include "linger_test_heap.h"
 
 #define T LINGER_OBJ_GC_TRACKED
-
-static guint64
-obj (Heap       *h,
-     const char *type,
-     const char *name,
-     guint32     flags)
-{
-  HeapObject o = { .address = h->next, .type = type, .name = name, .flags = flags | T };
-
-  h->next += 0x100;
-  g_array_append_val (h->objects, o);
-  return o.address;
-}
-
-static void
-hold_externally (Heap    *h,
-                 guint64  address)
-{
-  for (guint i = 0; i < h->objects->len; i++)
-    if (g_array_index (h->objects, HeapObject, i).address == address)
-      g_array_index (h->objects, HeapObject, i).extra++;
-}
-
-static void
-ref (Heap       *h,
-     guint64     source,
-     guint64     target,
-     guint16     label_kind,
-     const char *label,
-     guint16     ref_kind)
-{
-  HeapRef r = { source, target, label_kind, label, 0, ref_kind };
-
-  g_array_append_val (h->refs, r);
-}
-
-static void
-attr (Heap       *h,
-      guint64     source,
-      guint64     target,
-      const char *name)
-{
-  ref (h, source, target, LINGER_LABEL_ATTR, name, LINGER_REF_STRONG);
-}
-
-static void
-key (Heap       *h,
-     guint64     dict,
-     guint64     target,
-     const char *text)
-{
-  ref (h, dict, target, LINGER_LABEL_KEY, text, LINGER_REF_STRONG);
-}
-
-static void
-item (Heap    *h,
-      guint64  tuple,
-      guint64  target,
-      guint32  index)
-{
-  HeapRef r = { tuple, target, LINGER_LABEL_INDEX, NULL, index, LINGER_REF_STRONG };
-
-  g_array_append_val (h->refs, r);
-}
-
-/* An instance of `type` with a __dict__; returns the instance, the dict
- * in *ret_dict. */
-static guint64
-instance (Heap       *h,
-          const char *type,
-          guint64    *ret_dict)
-{
-  guint64 o = obj (h, type, NULL, 0);
-  guint64 d = obj (h, "builtins.dict", NULL, LINGER_OBJ_DICT);
-
-  attr (h, o, d, "__dict__");
-  *ret_dict = d;
-  return o;
-}
-
-static guint64
-function (Heap       *h,
-          const char *qualname)
-{
-  guint64 f = obj (h, "builtins.function", qualname, LINGER_OBJ_FUNCTION);
-
-  /* Every function reaches every global through __globals__. */
-  attr (h, f, h->main_dict, "__globals__");
-  return f;
-}
-
-static guint64
-bound_method (Heap       *h,
-              const char *qualname,
-              guint64     self)
-{
-  guint64 m = obj (h, "builtins.method", qualname, LINGER_OBJ_METHOD);
-
-  attr (h, m, function (h, qualname), "__func__");
-  attr (h, m, self, "__self__");
-  return m;
-}
-
-static Heap *
-heap_new (void)
-{
-  Heap *h = g_new0 (Heap, 1);
-  guint64 main_module;
-  guint64 weakref_module;
-  guint64 weakref_dict;
-  guint64 finalize_class;
-
-  h->objects = g_array_new (FALSE, FALSE, sizeof (HeapObject));
-  h->refs = g_array_new (FALSE, FALSE, sizeof (HeapRef));
-  h->roots = g_array_new (FALSE, FALSE, sizeof (guint64));
-  h->finalizers = g_array_new (FALSE, FALSE, sizeof (linger_finalizer_entry));
-  h->next = 0x10000;
-
-  /* sys.modules['__main__'] and sys.modules['weakref']: the roots. */
-  main_module = obj (h, "builtins.module", "__main__", LINGER_OBJ_MODULE);
-  h->main_dict = obj (h, "builtins.dict", NULL, LINGER_OBJ_DICT);
-  attr (h, main_module, h->main_dict, "__dict__");
-  g_array_append_val (h->roots, main_module);
-
-  weakref_module = obj (h, "builtins.module", "weakref", LINGER_OBJ_MODULE);
-  weakref_dict = obj (h, "builtins.dict", NULL, LINGER_OBJ_DICT);
-  finalize_class = obj (h, "builtins.type", "finalize", LINGER_OBJ_TYPE);
-  h->registry = obj (h, "builtins.dict", NULL, LINGER_OBJ_DICT);
-  attr (h, weakref_module, weakref_dict, "__dict__");
-  key (h, weakref_dict, finalize_class, "'finalize'");
-  attr (h, finalize_class, h->registry, "_registry");
-  g_array_append_val (h->roots, weakref_module);
-  return h;
-}
-
-static void
-heap_free (Heap *h)
-{
-  g_array_unref (h->objects);
-  g_array_unref (h->refs);
-  g_array_unref (h->roots);
-  g_array_unref (h->finalizers);
-  g_free (h);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Heap, heap_free)
-
-/* weakref.finalize(referent, func, *args, **kwargs) as CPython lays it
- * out: registry {finalize: _Info}, _Info holds weakref, func, args,
- * kwargs.  Returns the finalize object. */
-static guint64
-finalize (Heap    *h,
-          guint64  referent,
-          guint64  func,
-          guint64  args,
-          guint64  kwargs,
-          gboolean atexit)
-{
-  guint64 fin = obj (h, "weakref.finalize", NULL, LINGER_OBJ_FINALIZE);
-  guint64 info = obj (h, "weakref.finalize._Info", NULL, 0);
-  guint64 wr = obj (h, "weakref.ReferenceType", NULL, LINGER_OBJ_WEAKREF);
-  linger_finalizer_entry e = {
-    .finalizer = fin, .info = info, .weakref = wr, .referent = referent,
-    .func = func, .args = args, .kwargs = kwargs,
-    .index = h->finalizers->len, .flags = atexit ? LINGER_FINALIZER_ATEXIT : 0,
-  };
-
-  ref (h, h->registry, fin, LINGER_LABEL_DICT_KEY, "<finalize>", LINGER_REF_STRONG);
-  ref (h, h->registry, info, LINGER_LABEL_KEY, "<finalize>", LINGER_REF_STRONG);
-  attr (h, info, wr, "weakref");
-  attr (h, info, func, "func");
-  if (args != 0)
-    attr (h, info, args, "args");
-  if (kwargs != 0)
-    attr (h, info, kwargs, "kwargs");
-  ref (h, wr, referent, LINGER_LABEL_REFERENT, NULL, LINGER_REF_WEAK);
-  g_array_append_val (h->finalizers, e);
-  return fin;
-}
-
-static LingerAnalysis *
-analyse (Heap     *h,
-         gboolean  all)
-{
-  TestTrace *t = test_trace_new ("3.11.2");
-
-  test_trace_snapshot_begin (t, LINGER_SNAPSHOT_AT_EXIT);
-  for (guint i = 0; i < h->objects->len; i++)
-    {
-      const HeapObject *o = &g_array_index (h->objects, HeapObject, i);
-      gint64 refcount = o->extra;
-
-      for (guint j = 0; j < h->refs->len; j++)
-        {
-          const HeapRef *r = &g_array_index (h->refs, HeapRef, j);
-          if (r->target == o->address && r->ref_kind != LINGER_REF_WEAK)
-            refcount++;
-        }
-      test_trace_object (t, o->address, o->type, o->name, o->flags, refcount);
-    }
-  for (guint j = 0; j < h->refs->len; j++)
-    {
-      const HeapRef *r = &g_array_index (h->refs, HeapRef, j);
-
-      if (r->label_kind == LINGER_LABEL_INDEX)
-        test_trace_index (t, r->source, r->target, r->index);
-      else
-        test_trace_ref (t, r->source, r->target, r->label_kind, r->label, r->ref_kind);
-    }
-  for (guint i = 0; i < h->roots->len; i++)
-    test_trace_root (t, g_array_index (h->roots, guint64, i), LINGER_ROOT_MODULE, "module");
-  for (guint i = 0; i < h->finalizers->len; i++)
-    g_assert_true (linger_writer_finalizer (&t->w, &g_array_index (h->finalizers, linger_finalizer_entry, i)));
-  test_trace_snapshot_end (t);
-
-  return linger_analysis_new_for_trace (test_trace_read (t), all);
-}
 
 static guint
 count_kind (const LingerAnalysis *a,
@@ -331,16 +78,16 @@ test_finalizer_args (void)
 {
   g_autoptr(Heap) h = heap_new ();
   g_autoptr(LingerAnalysis) a = NULL;
-  guint64 o = obj (h, "__main__.ExpensiveObject", NULL, LINGER_OBJ_HAS_DEL);
-  guint64 func = function (h, "on_finalize");
-  guint64 args = obj (h, "builtins.tuple", NULL, 0);
+  guint64 o = heap_obj (h, "__main__.ExpensiveObject", NULL, LINGER_OBJ_HAS_DEL);
+  guint64 func = heap_function (h, "on_finalize");
+  guint64 args = heap_obj (h, "builtins.tuple", NULL, 0);
   const LingerFinding *f;
 
-  key (h, h->main_dict, func, "'on_finalize'");
-  item (h, args, o, 0);
-  finalize (h, o, func, args, 0, TRUE);
+  heap_key (h, h->main_dict, func, "'on_finalize'");
+  heap_item (h, args, o, 0);
+  heap_finalize (h, o, func, args, 0, TRUE);
 
-  a = analyse (h, FALSE);
+  a = heap_analyse (h, FALSE);
   f = only_finding (a, LINGER_FINDING_FINALIZER_KEEPALIVE);
   g_assert_cmpuint (f->severity, ==, LINGER_SEVERITY_ERROR);
   g_assert_cmpuint (f->count, ==, 1);
@@ -361,16 +108,16 @@ test_finalizer_args_live (void)
 {
   g_autoptr(Heap) h = heap_new ();
   g_autoptr(LingerAnalysis) a = NULL;
-  guint64 o = obj (h, "__main__.ExpensiveObject", NULL, 0);
-  guint64 args = obj (h, "builtins.tuple", NULL, 0);
+  guint64 o = heap_obj (h, "__main__.ExpensiveObject", NULL, 0);
+  guint64 args = heap_obj (h, "builtins.tuple", NULL, 0);
   const LingerFinding *f;
 
-  key (h, h->main_dict, o, "'obj'");
-  item (h, args, obj (h, "builtins.str", NULL, 0), 0);
-  item (h, args, o, 1);
-  finalize (h, o, function (h, "on_finalize"), args, 0, FALSE);
+  heap_key (h, h->main_dict, o, "'obj'");
+  heap_item (h, args, heap_obj (h, "builtins.str", NULL, 0), 0);
+  heap_item (h, args, o, 1);
+  heap_finalize (h, o, heap_function (h, "on_finalize"), args, 0, FALSE);
 
-  a = analyse (h, FALSE);
+  a = heap_analyse (h, FALSE);
   f = only_finding (a, LINGER_FINDING_FINALIZER_KEEPALIVE);
   g_assert_cmpstr (f->state, ==, "live");
   g_assert_false (f->finalizer_atexit);
@@ -385,24 +132,24 @@ test_finalizer_args_nested (void)
 {
   g_autoptr(Heap) h = heap_new ();
   g_autoptr(LingerAnalysis) a = NULL;
-  guint64 conn = obj (h, "__main__.Connection", NULL, 0);
-  guint64 state = obj (h, "builtins.dict", NULL, LINGER_OBJ_DICT);
-  guint64 args = obj (h, "builtins.tuple", NULL, 0);
+  guint64 conn = heap_obj (h, "__main__.Connection", NULL, 0);
+  guint64 state = heap_obj (h, "builtins.dict", NULL, LINGER_OBJ_DICT);
+  guint64 args = heap_obj (h, "builtins.tuple", NULL, 0);
   guint64 holder_dict;
-  guint64 holder = instance (h, "__main__.Holder", &holder_dict);
-  guint64 conn2 = obj (h, "__main__.Session", NULL, 0);
-  guint64 args2 = obj (h, "builtins.tuple", NULL, 0);
+  guint64 holder = heap_instance (h, "__main__.Holder", &holder_dict);
+  guint64 conn2 = heap_obj (h, "__main__.Session", NULL, 0);
+  guint64 args2 = heap_obj (h, "builtins.tuple", NULL, 0);
   const LingerFinding *f;
 
-  key (h, state, conn, "'connection'");
-  item (h, args, state, 0);
-  finalize (h, conn, function (h, "report_closed"), args, 0, TRUE);
+  heap_key (h, state, conn, "'connection'");
+  heap_item (h, args, state, 0);
+  heap_finalize (h, conn, heap_function (h, "report_closed"), args, 0, TRUE);
 
-  key (h, holder_dict, conn2, "'session'");
-  item (h, args2, holder, 0);
-  finalize (h, conn2, function (h, "cleanup"), args2, 0, TRUE);
+  heap_key (h, holder_dict, conn2, "'session'");
+  heap_item (h, args2, holder, 0);
+  heap_finalize (h, conn2, heap_function (h, "cleanup"), args2, 0, TRUE);
 
-  a = analyse (h, FALSE);
+  a = heap_analyse (h, FALSE);
   g_assert_cmpuint (a->findings->len, ==, 2);
   /* Same count and severity: sorted by type. */
   f = g_ptr_array_index (a->findings, 0);
@@ -418,14 +165,14 @@ test_finalizer_kwargs (void)
 {
   g_autoptr(Heap) h = heap_new ();
   g_autoptr(LingerAnalysis) a = NULL;
-  guint64 o = obj (h, "__main__.Lock", NULL, 0);
-  guint64 kwargs = obj (h, "builtins.dict", NULL, LINGER_OBJ_DICT);
+  guint64 o = heap_obj (h, "__main__.Lock", NULL, 0);
+  guint64 kwargs = heap_obj (h, "builtins.dict", NULL, LINGER_OBJ_DICT);
   const LingerFinding *f;
 
-  key (h, kwargs, o, "'lock'");
-  finalize (h, o, function (h, "release"), 0, kwargs, TRUE);
+  heap_key (h, kwargs, o, "'lock'");
+  heap_finalize (h, o, heap_function (h, "release"), 0, kwargs, TRUE);
 
-  a = analyse (h, FALSE);
+  a = heap_analyse (h, FALSE);
   f = only_finding (a, LINGER_FINDING_FINALIZER_KEEPALIVE);
   g_assert_cmpstr (f->finalizer_via, ==, "kwargs");
   assert_path (f, "weakref.finalize", "_Info.kwargs", "dict['lock']", "Lock", NULL);
@@ -439,14 +186,14 @@ test_finalizer_bound_method (void)
   g_autoptr(Heap) h = heap_new ();
   g_autoptr(LingerAnalysis) a = NULL;
   guint64 d;
-  guint64 o = instance (h, "__main__.Resource", &d);
-  guint64 m = bound_method (h, "Resource.close", o);
+  guint64 o = heap_instance (h, "__main__.Resource", &d);
+  guint64 m = heap_bound_method (h, "Resource.close", o);
   const LingerFinding *f;
 
-  key (h, d, obj (h, "builtins.str", NULL, 0), "'name'");
-  finalize (h, o, m, obj (h, "builtins.tuple", NULL, 0), 0, TRUE);
+  heap_key (h, d, heap_obj (h, "builtins.str", NULL, 0), "'name'");
+  heap_finalize (h, o, m, heap_obj (h, "builtins.tuple", NULL, 0), 0, TRUE);
 
-  a = analyse (h, FALSE);
+  a = heap_analyse (h, FALSE);
   /* No cycle: the object does not hold the method. */
   f = only_finding (a, LINGER_FINDING_FINALIZER_KEEPALIVE);
   g_assert_cmpstr (f->finalizer_via, ==, "__self__");
@@ -463,22 +210,22 @@ test_finalizer_owner_method (void)
   g_autoptr(Heap) h = heap_new ();
   g_autoptr(LingerAnalysis) a = NULL;
   guint64 pool_dict;
-  guint64 pool = instance (h, "__main__.Pool", &pool_dict);
-  guint64 list = obj (h, "builtins.list", NULL, 0);
+  guint64 pool = heap_instance (h, "__main__.Pool", &pool_dict);
+  guint64 list = heap_obj (h, "builtins.list", NULL, 0);
   const LingerFinding *f;
 
-  key (h, pool_dict, list, "'connections'");
+  heap_key (h, pool_dict, list, "'connections'");
   for (guint i = 0; i < 3; i++)
     {
-      guint64 conn = obj (h, "__main__.PooledConnection", NULL, 0);
-      guint64 args = obj (h, "builtins.tuple", NULL, 0);
+      guint64 conn = heap_obj (h, "__main__.PooledConnection", NULL, 0);
+      guint64 args = heap_obj (h, "builtins.tuple", NULL, 0);
 
-      item (h, list, conn, i);
-      item (h, args, obj (h, "builtins.int", NULL, 0), 0);
-      finalize (h, conn, bound_method (h, "Pool.forget", pool), args, 0, TRUE);
+      heap_item (h, list, conn, i);
+      heap_item (h, args, heap_obj (h, "builtins.int", NULL, 0), 0);
+      heap_finalize (h, conn, heap_bound_method (h, "Pool.forget", pool), args, 0, TRUE);
     }
 
-  a = analyse (h, FALSE);
+  a = heap_analyse (h, FALSE);
   f = only_finding (a, LINGER_FINDING_FINALIZER_KEEPALIVE);
   g_assert_cmpuint (f->count, ==, 3);
   g_assert_cmpstr (f->finalizer_via, ==, "__self__");
@@ -492,18 +239,18 @@ test_finalizer_closure (void)
 {
   g_autoptr(Heap) h = heap_new ();
   g_autoptr(LingerAnalysis) a = NULL;
-  guint64 o = obj (h, "__main__.Buffer", NULL, 0);
-  guint64 cb = function (h, "make.<locals>.cb");
-  guint64 closure = obj (h, "builtins.tuple", NULL, 0);
-  guint64 cell = obj (h, "builtins.cell", NULL, LINGER_OBJ_CELL);
+  guint64 o = heap_obj (h, "__main__.Buffer", NULL, 0);
+  guint64 cb = heap_function (h, "make.<locals>.cb");
+  guint64 closure = heap_obj (h, "builtins.tuple", NULL, 0);
+  guint64 cell = heap_obj (h, "builtins.cell", NULL, LINGER_OBJ_CELL);
   const LingerFinding *f;
 
-  attr (h, cb, closure, "__closure__");
-  ref (h, closure, cell, LINGER_LABEL_CLOSURE, "buf", LINGER_REF_STRONG);
-  attr (h, cell, o, "cell_contents");
-  finalize (h, o, cb, 0, 0, TRUE);
+  heap_attr (h, cb, closure, "__closure__");
+  heap_ref (h, closure, cell, LINGER_LABEL_CLOSURE, "buf", LINGER_REF_STRONG);
+  heap_attr (h, cell, o, "cell_contents");
+  heap_finalize (h, o, cb, 0, 0, TRUE);
 
-  a = analyse (h, FALSE);
+  a = heap_analyse (h, FALSE);
   f = only_finding (a, LINGER_FINDING_FINALIZER_KEEPALIVE);
   g_assert_cmpstr (f->finalizer_via, ==, "closure");
   assert_path (f, "weakref.finalize", "_Info.func", "<function make.<locals>.cb> closure 'buf'", "Buffer", NULL);
@@ -518,43 +265,43 @@ test_finalizer_globals_not_counted (void)
 {
   g_autoptr(Heap) h = heap_new ();
   g_autoptr(LingerAnalysis) a = NULL;
-  guint64 o = obj (h, "__main__.ExpensiveObject", NULL, 0);
-  guint64 o2 = obj (h, "__main__.ExpensiveObject", NULL, 0);
-  guint64 o3 = obj (h, "__main__.ExpensiveObject", NULL, 0);
-  guint64 mod = obj (h, "builtins.module", "app", LINGER_OBJ_MODULE);
-  guint64 mod_dict = obj (h, "builtins.dict", NULL, LINGER_OBJ_DICT);
-  guint64 cls = obj (h, "builtins.type", "Registry", LINGER_OBJ_TYPE);
-  guint64 cls_dict = obj (h, "builtins.dict", NULL, LINGER_OBJ_DICT);
-  guint64 cb = function (h, "make.<locals>.cb");
-  guint64 closure = obj (h, "builtins.tuple", NULL, 0);
-  guint64 cell1 = obj (h, "builtins.cell", NULL, LINGER_OBJ_CELL);
-  guint64 cell2 = obj (h, "builtins.cell", NULL, LINGER_OBJ_CELL);
-  guint64 builtins = obj (h, "builtins.dict", NULL, LINGER_OBJ_DICT);
-  guint64 plain = function (h, "on_finalize");
+  guint64 o = heap_obj (h, "__main__.ExpensiveObject", NULL, 0);
+  guint64 o2 = heap_obj (h, "__main__.ExpensiveObject", NULL, 0);
+  guint64 o3 = heap_obj (h, "__main__.ExpensiveObject", NULL, 0);
+  guint64 mod = heap_obj (h, "builtins.module", "app", LINGER_OBJ_MODULE);
+  guint64 mod_dict = heap_obj (h, "builtins.dict", NULL, LINGER_OBJ_DICT);
+  guint64 cls = heap_obj (h, "builtins.type", "Registry", LINGER_OBJ_TYPE);
+  guint64 cls_dict = heap_obj (h, "builtins.dict", NULL, LINGER_OBJ_DICT);
+  guint64 cb = heap_function (h, "make.<locals>.cb");
+  guint64 closure = heap_obj (h, "builtins.tuple", NULL, 0);
+  guint64 cell1 = heap_obj (h, "builtins.cell", NULL, LINGER_OBJ_CELL);
+  guint64 cell2 = heap_obj (h, "builtins.cell", NULL, LINGER_OBJ_CELL);
+  guint64 builtins = heap_obj (h, "builtins.dict", NULL, LINGER_OBJ_DICT);
+  guint64 plain = heap_function (h, "on_finalize");
 
   /* o is a global; the callback's __globals__ and __builtins__ reach it. */
-  key (h, h->main_dict, o, "'obj'");
-  key (h, builtins, o, "'sneaky'");
-  attr (h, plain, builtins, "__builtins__");
-  finalize (h, o, plain, obj (h, "builtins.tuple", NULL, 0), 0, TRUE);
+  heap_key (h, h->main_dict, o, "'obj'");
+  heap_key (h, builtins, o, "'sneaky'");
+  heap_attr (h, plain, builtins, "__builtins__");
+  heap_finalize (h, o, plain, heap_obj (h, "builtins.tuple", NULL, 0), 0, TRUE);
 
   /* o2 is held by module app, o3 by class Registry; the callback's
    * closure refers to the module and the class. */
-  attr (h, mod, mod_dict, "__dict__");
-  key (h, mod_dict, o2, "'current'");
-  attr (h, cls, cls_dict, "__dict__");
-  key (h, cls_dict, o3, "'instance'");
-  hold_externally (h, mod);
-  hold_externally (h, cls);
-  attr (h, cb, closure, "__closure__");
-  ref (h, closure, cell1, LINGER_LABEL_CLOSURE, "app", LINGER_REF_STRONG);
-  ref (h, closure, cell2, LINGER_LABEL_CLOSURE, "Registry", LINGER_REF_STRONG);
-  attr (h, cell1, mod, "cell_contents");
-  attr (h, cell2, cls, "cell_contents");
-  finalize (h, o2, cb, 0, 0, TRUE);
-  finalize (h, o3, cb, 0, 0, TRUE);
+  heap_attr (h, mod, mod_dict, "__dict__");
+  heap_key (h, mod_dict, o2, "'current'");
+  heap_attr (h, cls, cls_dict, "__dict__");
+  heap_key (h, cls_dict, o3, "'instance'");
+  heap_hold_externally (h, mod);
+  heap_hold_externally (h, cls);
+  heap_attr (h, cb, closure, "__closure__");
+  heap_ref (h, closure, cell1, LINGER_LABEL_CLOSURE, "app", LINGER_REF_STRONG);
+  heap_ref (h, closure, cell2, LINGER_LABEL_CLOSURE, "Registry", LINGER_REF_STRONG);
+  heap_attr (h, cell1, mod, "cell_contents");
+  heap_attr (h, cell2, cls, "cell_contents");
+  heap_finalize (h, o2, cb, 0, 0, TRUE);
+  heap_finalize (h, o3, cb, 0, 0, TRUE);
 
-  a = analyse (h, FALSE);
+  a = heap_analyse (h, FALSE);
   g_assert_cmpuint (a->findings->len, ==, 0);
 }
 
@@ -565,21 +312,21 @@ test_finalizer_negative (void)
 {
   g_autoptr(Heap) h = heap_new ();
   g_autoptr(LingerAnalysis) a = NULL;
-  guint64 o = obj (h, "__main__.TempDir", NULL, 0);
-  guint64 name = obj (h, "builtins.str", NULL, 0);
-  guint64 args = obj (h, "builtins.tuple", NULL, 0);
-  guint64 args2 = obj (h, "builtins.tuple", NULL, 0);
-  guint64 wr = obj (h, "weakref.ReferenceType", NULL, LINGER_OBJ_WEAKREF);
+  guint64 o = heap_obj (h, "__main__.TempDir", NULL, 0);
+  guint64 name = heap_obj (h, "builtins.str", NULL, 0);
+  guint64 args = heap_obj (h, "builtins.tuple", NULL, 0);
+  guint64 args2 = heap_obj (h, "builtins.tuple", NULL, 0);
+  guint64 wr = heap_obj (h, "weakref.ReferenceType", NULL, LINGER_OBJ_WEAKREF);
 
-  hold_externally (h, o);
-  item (h, args, name, 0);
-  finalize (h, o, function (h, "rmtree"), args, 0, TRUE);
-  finalize (h, 0, function (h, "rmtree"), args, 0, TRUE);
-  item (h, args2, wr, 0);
-  ref (h, wr, o, LINGER_LABEL_REFERENT, NULL, LINGER_REF_WEAK);
-  finalize (h, o, function (h, "rmtree"), args2, 0, TRUE);
+  heap_hold_externally (h, o);
+  heap_item (h, args, name, 0);
+  heap_finalize (h, o, heap_function (h, "rmtree"), args, 0, TRUE);
+  heap_finalize (h, 0, heap_function (h, "rmtree"), args, 0, TRUE);
+  heap_item (h, args2, wr, 0);
+  heap_ref (h, wr, o, LINGER_LABEL_REFERENT, NULL, LINGER_REF_WEAK);
+  heap_finalize (h, o, heap_function (h, "rmtree"), args2, 0, TRUE);
 
-  a = analyse (h, FALSE);
+  a = heap_analyse (h, FALSE);
   g_assert_cmpuint (a->findings->len, ==, 0);
 }
 
@@ -592,22 +339,22 @@ test_finalizer_grouping (void)
   g_autoptr(LingerAnalysis) grouped = NULL;
   g_autoptr(LingerAnalysis) all = NULL;
   guint64 jobs[3];
-  guint64 other = obj (h, "__main__.Other", NULL, 0);
-  guint64 other_args = obj (h, "builtins.tuple", NULL, 0);
+  guint64 other = heap_obj (h, "__main__.Other", NULL, 0);
+  guint64 other_args = heap_obj (h, "builtins.tuple", NULL, 0);
   const LingerFinding *f;
 
   for (guint i = 0; i < 3; i++)
-    jobs[i] = obj (h, "__main__.Job", NULL, 0);
+    jobs[i] = heap_obj (h, "__main__.Job", NULL, 0);
   for (guint i = 3; i > 0; i--)
     {
-      guint64 args = obj (h, "builtins.tuple", NULL, 0);
-      item (h, args, jobs[i - 1], 0);
-      finalize (h, jobs[i - 1], function (h, "done"), args, 0, TRUE);
+      guint64 args = heap_obj (h, "builtins.tuple", NULL, 0);
+      heap_item (h, args, jobs[i - 1], 0);
+      heap_finalize (h, jobs[i - 1], heap_function (h, "done"), args, 0, TRUE);
     }
-  item (h, other_args, other, 0);
-  finalize (h, other, function (h, "done"), other_args, 0, TRUE);
+  heap_item (h, other_args, other, 0);
+  heap_finalize (h, other, heap_function (h, "done"), other_args, 0, TRUE);
 
-  grouped = analyse (h, FALSE);
+  grouped = heap_analyse (h, FALSE);
   g_assert_cmpuint (grouped->findings->len, ==, 2);
   f = g_ptr_array_index (grouped->findings, 0);
   g_assert_cmpuint (f->count, ==, 3);
@@ -617,7 +364,7 @@ test_finalizer_grouping (void)
   g_assert_cmpuint (f->count, ==, 1);
   g_assert_cmpstr (g_array_index (f->objects, LingerFindingObject, 0).type, ==, "__main__.Other");
 
-  all = analyse (h, TRUE);
+  all = heap_analyse (h, TRUE);
   g_assert_cmpuint (all->findings->len, ==, 4);
   g_assert_cmpuint (count_kind (all, LINGER_FINDING_FINALIZER_KEEPALIVE), ==, 4);
   for (guint i = 0; i < 4; i++)
@@ -637,13 +384,13 @@ connector (Heap       *h,
            guint64    *ret_method)
 {
   guint64 d;
-  guint64 c = instance (h, type, &d);
-  guint64 cls = obj (h, "builtins.type", "Connector", LINGER_OBJ_TYPE);
-  guint64 m = bound_method (h, "Connector.on_data", c);
+  guint64 c = heap_instance (h, type, &d);
+  guint64 cls = heap_obj (h, "builtins.type", "Connector", LINGER_OBJ_TYPE);
+  guint64 m = heap_bound_method (h, "Connector.on_data", c);
 
-  hold_externally (h, cls);
-  attr (h, c, cls, "__class__");   /* instances visit their type */
-  key (h, d, m, "'callback'");
+  heap_hold_externally (h, cls);
+  heap_attr (h, c, cls, "__class__");   /* instances visit their type */
+  heap_key (h, d, m, "'callback'");
   if (ret_method != NULL)
     *ret_method = m;
   return c;
@@ -658,7 +405,7 @@ test_cycle_garbage (void)
   guint64 c = connector (h, "__main__.Connector", &m);
   const LingerFinding *f;
 
-  a = analyse (h, FALSE);
+  a = heap_analyse (h, FALSE);
   f = only_finding (a, LINGER_FINDING_BOUND_METHOD_CYCLE);
   g_assert_cmpuint (f->severity, ==, LINGER_SEVERITY_WARNING);
   g_assert_cmpstr (f->state, ==, "garbage");
@@ -682,8 +429,8 @@ test_cycle_live (void)
   guint64 c = connector (h, "__main__.Connector", NULL);
   const LingerFinding *f;
 
-  key (h, h->main_dict, c, "'conn'");
-  a = analyse (h, FALSE);
+  heap_key (h, h->main_dict, c, "'conn'");
+  a = heap_analyse (h, FALSE);
   f = only_finding (a, LINGER_FINDING_BOUND_METHOD_CYCLE);
   g_assert_cmpstr (f->state, ==, "live");
 }
@@ -697,8 +444,8 @@ test_cycle_live_external (void)
   g_autoptr(LingerAnalysis) a = NULL;
   guint64 c = connector (h, "__main__.Connector", NULL);
 
-  hold_externally (h, c);
-  a = analyse (h, FALSE);
+  heap_hold_externally (h, c);
+  a = heap_analyse (h, FALSE);
   g_assert_cmpstr (only_finding (a, LINGER_FINDING_BOUND_METHOD_CYCLE)->state, ==, "live");
 }
 
@@ -713,8 +460,8 @@ test_cycle_grouping (void)
   const LingerFinding *f;
 
   connector (h, "__main__.Widget", NULL);
-  key (h, h->main_dict, live, "'w'");
-  a = analyse (h, FALSE);
+  heap_key (h, h->main_dict, live, "'w'");
+  a = heap_analyse (h, FALSE);
   g_assert_cmpuint (a->findings->len, ==, 2);
   f = g_ptr_array_index (a->findings, 0);
   g_assert_cmpuint (f->count, ==, 2);
@@ -733,14 +480,14 @@ test_cycle_through_list (void)
   g_autoptr(Heap) h = heap_new ();
   g_autoptr(LingerAnalysis) a = NULL;
   guint64 d;
-  guint64 c = instance (h, "__main__.Dispatcher", &d);
-  guint64 list = obj (h, "builtins.list", NULL, 0);
+  guint64 c = heap_instance (h, "__main__.Dispatcher", &d);
+  guint64 list = heap_obj (h, "builtins.list", NULL, 0);
   const LingerFinding *f;
 
-  key (h, d, list, "'handlers'");
-  item (h, list, bound_method (h, "Dispatcher.on_a", c), 0);
-  item (h, list, bound_method (h, "Dispatcher.on_b", c), 1);
-  a = analyse (h, FALSE);
+  heap_key (h, d, list, "'handlers'");
+  heap_item (h, list, heap_bound_method (h, "Dispatcher.on_a", c), 0);
+  heap_item (h, list, heap_bound_method (h, "Dispatcher.on_b", c), 1);
+  a = heap_analyse (h, FALSE);
   f = only_finding (a, LINGER_FINDING_BOUND_METHOD_CYCLE);
   g_assert_cmpuint (f->n_members, ==, 5);
   assert_path (f, "Dispatcher.handlers", "list[0]", "<bound method Dispatcher.on_a>.__self__", "Dispatcher", NULL);
@@ -756,16 +503,16 @@ test_cycle_weakmethod (void)
   g_autoptr(Heap) h = heap_new ();
   g_autoptr(LingerAnalysis) a = NULL;
   guint64 d;
-  guint64 c = instance (h, "__main__.Connector", &d);
-  guint64 wm = obj (h, "weakref.WeakMethod", NULL, LINGER_OBJ_WEAKREF | LINGER_OBJ_WEAKMETHOD);
-  guint64 func_ref = obj (h, "weakref.ReferenceType", NULL, LINGER_OBJ_WEAKREF);
+  guint64 c = heap_instance (h, "__main__.Connector", &d);
+  guint64 wm = heap_obj (h, "weakref.WeakMethod", NULL, LINGER_OBJ_WEAKREF | LINGER_OBJ_WEAKMETHOD);
+  guint64 func_ref = heap_obj (h, "weakref.ReferenceType", NULL, LINGER_OBJ_WEAKREF);
 
-  key (h, d, wm, "'callback'");
-  ref (h, wm, c, LINGER_LABEL_REFERENT, NULL, LINGER_REF_WEAK);
-  attr (h, wm, func_ref, "_func_ref");
-  ref (h, func_ref, function (h, "Connector.on_data"), LINGER_LABEL_REFERENT, NULL, LINGER_REF_WEAK);
-  hold_externally (h, c);
-  a = analyse (h, FALSE);
+  heap_key (h, d, wm, "'callback'");
+  heap_ref (h, wm, c, LINGER_LABEL_REFERENT, NULL, LINGER_REF_WEAK);
+  heap_attr (h, wm, func_ref, "_func_ref");
+  heap_ref (h, func_ref, heap_function (h, "Connector.on_data"), LINGER_LABEL_REFERENT, NULL, LINGER_REF_WEAK);
+  heap_hold_externally (h, c);
+  a = heap_analyse (h, FALSE);
   g_assert_cmpuint (a->findings->len, ==, 0);
 }
 
@@ -777,16 +524,16 @@ test_cycle_closure_only (void)
   g_autoptr(Heap) h = heap_new ();
   g_autoptr(LingerAnalysis) a = NULL;
   guint64 d;
-  guint64 c = instance (h, "__main__.Lazy", &d);
-  guint64 lambda = function (h, "Lazy.__init__.<locals>.<lambda>");
-  guint64 closure = obj (h, "builtins.tuple", NULL, 0);
-  guint64 cell = obj (h, "builtins.cell", NULL, LINGER_OBJ_CELL);
+  guint64 c = heap_instance (h, "__main__.Lazy", &d);
+  guint64 lambda = heap_function (h, "Lazy.__init__.<locals>.<lambda>");
+  guint64 closure = heap_obj (h, "builtins.tuple", NULL, 0);
+  guint64 cell = heap_obj (h, "builtins.cell", NULL, LINGER_OBJ_CELL);
 
-  key (h, d, lambda, "'get'");
-  attr (h, lambda, closure, "__closure__");
-  ref (h, closure, cell, LINGER_LABEL_CLOSURE, "self", LINGER_REF_STRONG);
-  attr (h, cell, c, "cell_contents");
-  a = analyse (h, FALSE);
+  heap_key (h, d, lambda, "'get'");
+  heap_attr (h, lambda, closure, "__closure__");
+  heap_ref (h, closure, cell, LINGER_LABEL_CLOSURE, "self", LINGER_REF_STRONG);
+  heap_attr (h, cell, c, "cell_contents");
+  a = heap_analyse (h, FALSE);
   g_assert_cmpuint (a->findings->len, ==, 0);
 }
 
@@ -798,19 +545,19 @@ test_cycle_not_through_class (void)
   g_autoptr(Heap) h = heap_new ();
   g_autoptr(LingerAnalysis) a = NULL;
   guint64 d;
-  guint64 c = instance (h, "__main__.Handler", &d);
-  guint64 cls = obj (h, "builtins.type", "Handler", LINGER_OBJ_TYPE);
-  guint64 cls_dict = obj (h, "builtins.dict", NULL, LINGER_OBJ_DICT);
+  guint64 c = heap_instance (h, "__main__.Handler", &d);
+  guint64 cls = heap_obj (h, "builtins.type", "Handler", LINGER_OBJ_TYPE);
+  guint64 cls_dict = heap_obj (h, "builtins.dict", NULL, LINGER_OBJ_DICT);
   guint64 d2;
-  guint64 other = instance (h, "__main__.Button", &d2);
+  guint64 other = heap_instance (h, "__main__.Button", &d2);
 
-  attr (h, c, cls, "__class__");
-  attr (h, cls, cls_dict, "__dict__");
-  key (h, cls_dict, bound_method (h, "Handler.handle", c), "'default'");
-  key (h, d2, bound_method (h, "Handler.handle", c), "'on_click'");
-  key (h, h->main_dict, cls, "'Handler'");
-  key (h, h->main_dict, other, "'button'");
-  a = analyse (h, FALSE);
+  heap_attr (h, c, cls, "__class__");
+  heap_attr (h, cls, cls_dict, "__dict__");
+  heap_key (h, cls_dict, heap_bound_method (h, "Handler.handle", c), "'default'");
+  heap_key (h, d2, heap_bound_method (h, "Handler.handle", c), "'on_click'");
+  heap_key (h, h->main_dict, cls, "'Handler'");
+  heap_key (h, h->main_dict, other, "'button'");
+  a = heap_analyse (h, FALSE);
   g_assert_cmpuint (a->findings->len, ==, 0);
 }
 
@@ -820,13 +567,13 @@ test_order (void)
 {
   g_autoptr(Heap) h = heap_new ();
   g_autoptr(LingerAnalysis) a = NULL;
-  guint64 o = obj (h, "__main__.ExpensiveObject", NULL, 0);
-  guint64 args = obj (h, "builtins.tuple", NULL, 0);
+  guint64 o = heap_obj (h, "__main__.ExpensiveObject", NULL, 0);
+  guint64 args = heap_obj (h, "builtins.tuple", NULL, 0);
 
   connector (h, "__main__.Connector", NULL);
-  item (h, args, o, 0);
-  finalize (h, o, function (h, "on_finalize"), args, 0, TRUE);
-  a = analyse (h, FALSE);
+  heap_item (h, args, o, 0);
+  heap_finalize (h, o, heap_function (h, "on_finalize"), args, 0, TRUE);
+  a = heap_analyse (h, FALSE);
   g_assert_cmpuint (a->findings->len, ==, 2);
   g_assert_cmpstr (((LingerFinding *) g_ptr_array_index (a->findings, 0))->kind, ==,
                    LINGER_FINDING_FINALIZER_KEEPALIVE);

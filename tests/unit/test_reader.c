@@ -86,6 +86,7 @@ test_round_trip (void)
   g_assert_null (trace->incomplete_reason);
   g_assert_cmpuint (trace->version_major, ==, LINGER_TRACE_VERSION_MAJOR);
   g_assert_cmpuint (trace->n_unknown_records, ==, 0);
+  g_assert_cmpuint (trace->exit_path, ==, LINGER_EXIT_NORMAL);
 
   g_assert_true (trace->has_process);
   g_assert_cmpuint (trace->pid, ==, 4242);
@@ -563,6 +564,24 @@ test_end_string_count (void)
 }
 
 static void
+test_exit_path (void)
+{
+  TestTrace *t = test_trace_new ("3.11.2");
+  g_autoptr(LingerTrace) trace = NULL;
+  g_autoptr(GByteArray) a = full_copy ();
+  gsize end = find_record (a->data, a->len, LINGER_REC_END, 0);
+
+  t->exit_path = LINGER_EXIT_UNDERSCORE;
+  trace = test_trace_read (t);
+  g_assert_true (trace->complete);
+  g_assert_cmpuint (trace->exit_path, ==, LINGER_EXIT_UNDERSCORE);
+  g_assert_cmpstr (linger_exit_path_name (trace->exit_path), ==, "_exit");
+
+  put_u32 (a, end + offsetof (linger_rec_end, exit_path), 77);
+  expect_error (a, LINGER_ERROR_CORRUPT, "exit path 77");
+}
+
+static void
 test_pick_snapshot (void)
 {
   TestTrace *t = test_trace_new ("3.11.2");
@@ -683,6 +702,7 @@ main (int    argc,
   g_test_add_func ("/linger/reader/snapshot-pairing", test_snapshot_pairing);
   g_test_add_func ("/linger/reader/data-after-end", test_data_after_end);
   g_test_add_func ("/linger/reader/end-string-count", test_end_string_count);
+  g_test_add_func ("/linger/reader/exit-path", test_exit_path);
   g_test_add_func ("/linger/reader/pick-snapshot", test_pick_snapshot);
   g_test_add_func ("/linger/reader/file", test_file);
   g_test_add_func ("/linger/reader/fuzz", test_fuzz);

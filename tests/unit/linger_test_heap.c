@@ -1,0 +1,219 @@
+/* linger_test_heap.c: a small builder of Python-shaped heaps. */
+#include "linger_test_heap.h"
+
+guint64
+heap_obj (Heap       *h,
+          const char *type,
+          const char *name,
+          guint32     flags)
+{
+  HeapObject o = { .address = h->next, .type = type, .name = name, .flags = flags | LINGER_OBJ_GC_TRACKED };
+
+  h->next += 0x100;
+  g_array_append_val (h->objects, o);
+  return o.address;
+}
+
+void
+heap_hold_externally (Heap    *h,
+                      guint64  address)
+{
+  for (guint i = 0; i < h->objects->len; i++)
+    if (g_array_index (h->objects, HeapObject, i).address == address)
+      g_array_index (h->objects, HeapObject, i).extra++;
+}
+
+void
+heap_ref (Heap       *h,
+          guint64     source,
+          guint64     target,
+          guint16     label_kind,
+          const char *label,
+          guint16     ref_kind)
+{
+  HeapRef r = { source, target, label_kind, label, 0, ref_kind };
+
+  g_array_append_val (h->refs, r);
+}
+
+void
+heap_attr (Heap       *h,
+           guint64     source,
+           guint64     target,
+           const char *name)
+{
+  heap_ref (h, source, target, LINGER_LABEL_ATTR, name, LINGER_REF_STRONG);
+}
+
+void
+heap_key (Heap       *h,
+          guint64     dict,
+          guint64     target,
+          const char *text)
+{
+  heap_ref (h, dict, target, LINGER_LABEL_KEY, text, LINGER_REF_STRONG);
+}
+
+void
+heap_item (Heap    *h,
+           guint64  tuple,
+           guint64  target,
+           guint32  index)
+{
+  HeapRef r = { tuple, target, LINGER_LABEL_INDEX, NULL, index, LINGER_REF_STRONG };
+
+  g_array_append_val (h->refs, r);
+}
+
+/* An instance of `type` with a __dict__; returns the instance, the dict
+ * in *ret_dict. */
+guint64
+heap_instance (Heap       *h,
+               const char *type,
+               guint64    *ret_dict)
+{
+  guint64 o = heap_obj (h, type, NULL, 0);
+  guint64 d = heap_obj (h, "builtins.dict", NULL, LINGER_OBJ_DICT);
+
+  heap_attr (h, o, d, "__dict__");
+  *ret_dict = d;
+  return o;
+}
+
+guint64
+heap_function (Heap       *h,
+               const char *qualname)
+{
+  guint64 f = heap_obj (h, "builtins.function", qualname, LINGER_OBJ_FUNCTION);
+
+  /* Every function reaches every global through __globals__. */
+  heap_attr (h, f, h->main_dict, "__globals__");
+  return f;
+}
+
+guint64
+heap_bound_method (Heap       *h,
+                   const char *qualname,
+                   guint64     self)
+{
+  guint64 m = heap_obj (h, "builtins.method", qualname, LINGER_OBJ_METHOD);
+
+  heap_attr (h, m, heap_function (h, qualname), "__func__");
+  heap_attr (h, m, self, "__self__");
+  return m;
+}
+
+Heap *
+heap_new (void)
+{
+  Heap *h = g_new0 (Heap, 1);
+  guint64 main_module;
+  guint64 weakref_module;
+  guint64 weakref_dict;
+  guint64 finalize_class;
+
+  h->objects = g_array_new (FALSE, FALSE, sizeof (HeapObject));
+  h->refs = g_array_new (FALSE, FALSE, sizeof (HeapRef));
+  h->roots = g_array_new (FALSE, FALSE, sizeof (guint64));
+  h->finalizers = g_array_new (FALSE, FALSE, sizeof (linger_finalizer_entry));
+  h->next = 0x10000;
+
+  /* sys.modules['__main__'] and sys.modules['weakref']: the roots. */
+  main_module = heap_obj (h, "builtins.module", "__main__", LINGER_OBJ_MODULE);
+  h->main_dict = heap_obj (h, "builtins.dict", NULL, LINGER_OBJ_DICT);
+  heap_attr (h, main_module, h->main_dict, "__dict__");
+  g_array_append_val (h->roots, main_module);
+
+  weakref_module = heap_obj (h, "builtins.module", "weakref", LINGER_OBJ_MODULE);
+  weakref_dict = heap_obj (h, "builtins.dict", NULL, LINGER_OBJ_DICT);
+  finalize_class = heap_obj (h, "builtins.type", "finalize", LINGER_OBJ_TYPE);
+  h->registry = heap_obj (h, "builtins.dict", NULL, LINGER_OBJ_DICT);
+  heap_attr (h, weakref_module, weakref_dict, "__dict__");
+  heap_key (h, weakref_dict, finalize_class, "'finalize'");
+  heap_attr (h, finalize_class, h->registry, "_registry");
+  g_array_append_val (h->roots, weakref_module);
+  return h;
+}
+
+void
+heap_free (Heap *h)
+{
+  g_array_unref (h->objects);
+  g_array_unref (h->refs);
+  g_array_unref (h->roots);
+  g_array_unref (h->finalizers);
+  g_free (h);
+}
+
+
+/* weakref.finalize(referent, func, *args, **kwargs) as CPython lays it
+ * out: registry {finalize: _Info}, _Info holds weakref, func, args,
+ * kwargs.  Returns the finalize object. */
+guint64
+heap_finalize (Heap    *h,
+               guint64  referent,
+               guint64  func,
+               guint64  args,
+               guint64  kwargs,
+               gboolean atexit)
+{
+  guint64 fin = heap_obj (h, "weakref.finalize", NULL, LINGER_OBJ_FINALIZE);
+  guint64 info = heap_obj (h, "weakref.finalize._Info", NULL, 0);
+  guint64 wr = heap_obj (h, "weakref.ReferenceType", NULL, LINGER_OBJ_WEAKREF);
+  linger_finalizer_entry e = {
+    .finalizer = fin, .info = info, .weakref = wr, .referent = referent,
+    .func = func, .args = args, .kwargs = kwargs,
+    .index = h->finalizers->len, .flags = atexit ? LINGER_FINALIZER_ATEXIT : 0,
+  };
+
+  heap_ref (h, h->registry, fin, LINGER_LABEL_DICT_KEY, "<finalize>", LINGER_REF_STRONG);
+  heap_ref (h, h->registry, info, LINGER_LABEL_KEY, "<finalize>", LINGER_REF_STRONG);
+  heap_attr (h, info, wr, "weakref");
+  heap_attr (h, info, func, "func");
+  if (args != 0)
+    heap_attr (h, info, args, "args");
+  if (kwargs != 0)
+    heap_attr (h, info, kwargs, "kwargs");
+  heap_ref (h, wr, referent, LINGER_LABEL_REFERENT, NULL, LINGER_REF_WEAK);
+  g_array_append_val (h->finalizers, e);
+  return fin;
+}
+
+LingerAnalysis *
+heap_analyse (Heap     *h,
+              gboolean  all)
+{
+  TestTrace *t = test_trace_new ("3.11.2");
+
+  test_trace_snapshot_begin (t, LINGER_SNAPSHOT_AT_EXIT);
+  for (guint i = 0; i < h->objects->len; i++)
+    {
+      const HeapObject *o = &g_array_index (h->objects, HeapObject, i);
+      gint64 refcount = o->extra;
+
+      for (guint j = 0; j < h->refs->len; j++)
+        {
+          const HeapRef *r = &g_array_index (h->refs, HeapRef, j);
+          if (r->target == o->address && r->ref_kind != LINGER_REF_WEAK)
+            refcount++;
+        }
+      test_trace_object (t, o->address, o->type, o->name, o->flags, refcount);
+    }
+  for (guint j = 0; j < h->refs->len; j++)
+    {
+      const HeapRef *r = &g_array_index (h->refs, HeapRef, j);
+
+      if (r->label_kind == LINGER_LABEL_INDEX)
+        test_trace_index (t, r->source, r->target, r->index);
+      else
+        test_trace_ref (t, r->source, r->target, r->label_kind, r->label, r->ref_kind);
+    }
+  for (guint i = 0; i < h->roots->len; i++)
+    test_trace_root (t, g_array_index (h->roots, guint64, i), LINGER_ROOT_MODULE, "module");
+  for (guint i = 0; i < h->finalizers->len; i++)
+    g_assert_true (linger_writer_finalizer (&t->w, &g_array_index (h->finalizers, linger_finalizer_entry, i)));
+  test_trace_snapshot_end (t);
+
+  return linger_analysis_new_for_trace (test_trace_read (t), all);
+}
+

@@ -1,0 +1,102 @@
+/* linger_test_heap.h: a small builder of Python-shaped heaps for the
+ * unit tests.
+ *
+ * Objects and references are collected first; refcounts are computed when
+ * the heap is written (incoming owned references, plus `extra` for
+ * references from outside the graph), as the shim would record them. */
+#pragma once
+
+#include <glib.h>
+
+#include "linger_analysis.h"
+#include "linger_test_trace.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  guint64     address;
+  const char *type;
+  const char *name;
+  guint32     flags;
+  gint64      extra;
+} HeapObject;
+
+typedef struct
+{
+  guint64     source;
+  guint64     target;
+  guint16     label_kind;
+  const char *label;
+  guint32     index;
+  guint16     ref_kind;
+} HeapRef;
+
+typedef struct
+{
+  GArray *objects;
+  GArray *refs;
+  GArray *roots;       /* guint64 */
+  GArray *finalizers;  /* linger_finalizer_entry */
+  guint64 next;        /* address allocator */
+  guint64 main_dict;   /* __main__.__dict__ */
+  guint64 registry;    /* weakref.finalize._registry */
+} Heap;
+
+/* A heap with modules __main__ (h->main_dict) and weakref, whose
+ * finalize class holds the registry; both modules are ROOTS. */
+Heap           *heap_new             (void);
+void            heap_free            (Heap *h);
+
+/* A GC-tracked object at the next free address. */
+guint64         heap_obj             (Heap       *h,
+                                      const char *type,
+                                      const char *name,
+                                      guint32     flags);
+/* One more reference to @address from outside the graph. */
+void            heap_hold_externally (Heap    *h,
+                                      guint64  address);
+void            heap_ref             (Heap       *h,
+                                      guint64     source,
+                                      guint64     target,
+                                      guint16     label_kind,
+                                      const char *label,
+                                      guint16     ref_kind);
+void            heap_attr            (Heap       *h,
+                                      guint64     source,
+                                      guint64     target,
+                                      const char *name);
+/* Dict value; @text is the formatted key ("'k'"). */
+void            heap_key             (Heap       *h,
+                                      guint64     dict,
+                                      guint64     target,
+                                      const char *text);
+void            heap_item            (Heap    *h,
+                                      guint64  tuple,
+                                      guint64  target,
+                                      guint32  index);
+/* An instance with a __dict__ (returned in *ret_dict). */
+guint64         heap_instance        (Heap       *h,
+                                      const char *type,
+                                      guint64    *ret_dict);
+/* A function whose __globals__ is __main__'s dict. */
+guint64         heap_function        (Heap       *h,
+                                      const char *qualname);
+guint64         heap_bound_method    (Heap       *h,
+                                      const char *qualname,
+                                      guint64     self);
+/* weakref.finalize(referent, func, *args, **kwargs) as CPython lays it
+ * out; returns the finalize object. */
+guint64         heap_finalize        (Heap    *h,
+                                      guint64  referent,
+                                      guint64  func,
+                                      guint64  args,
+                                      guint64  kwargs,
+                                      gboolean atexit);
+/* Writes the heap as an AT_EXIT snapshot and analyses it. */
+LingerAnalysis *heap_analyse         (Heap     *h,
+                                      gboolean  all);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Heap, heap_free)
+
+G_END_DECLS
