@@ -228,6 +228,7 @@ reachable_without_finalizers (const LingerGraph *graph)
 
 static void
 find_finalizer_keepalive (const LingerGraph *graph,
+                          LingerPathSearch  *search,
                           GPtrArray         *out)
 {
   const GArray *finalizers = graph->snapshot->finalizers;
@@ -270,7 +271,7 @@ find_finalizer_keepalive (const LingerGraph *graph,
 
       /* A one-step path is possible too: finalize(obj, obj) with a
        * callable object. */
-      path = linger_paths_shortest (graph, sources, n_sources, referent, keepalive_filter, NULL);
+      path = linger_path_search_run (search, sources, n_sources, referent, keepalive_filter, NULL);
       if (path == NULL)
         continue;
 
@@ -378,6 +379,7 @@ find_self_method (const LingerGraph  *graph,
 
 static void
 find_bound_method_cycles (const LingerGraph *graph,
+                          LingerPathSearch  *search,
                           GPtrArray         *out)
 {
   g_autoptr(LingerScc) scc = linger_scc_compute (graph, cycle_filter, NULL);
@@ -401,7 +403,7 @@ find_bound_method_cycles (const LingerGraph *graph,
       self = self_edge->target;
 
       /* Around the cycle: from __self__ to the method, then back. */
-      path = linger_paths_shortest (graph, &self, 1, method, in_component_filter, &ic);
+      path = linger_path_search_run (search, &self, 1, method, in_component_filter, &ic);
       if (path == NULL)
         continue;   /* cannot happen within a component */
       g_array_index (path, LingerPathStep, path->len - 1).edge = self_edge;
@@ -487,9 +489,10 @@ linger_findings_compute (const LingerGraph *graph,
   g_autoptr(GPtrArray) instances = g_ptr_array_new ();
   g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func ((GDestroyNotify) linger_finding_free);
   g_autoptr(GHashTable) groups = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(LingerPathSearch) search = linger_path_search_new (graph);
 
-  find_finalizer_keepalive (graph, instances);
-  find_bound_method_cycles (graph, instances);
+  find_finalizer_keepalive (graph, search, instances);
+  find_bound_method_cycles (graph, search, instances);
 
   /* Address order first, so the first instance of a group is its example. */
   g_ptr_array_sort (instances, compare_instances);

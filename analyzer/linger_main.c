@@ -44,8 +44,8 @@ usage_error (const char *format,
   va_start (args, format);
   message = g_strdup_vprintf (format, args);
   va_end (args);
-  g_printerr ("linger: error: %s\n", message);
-  g_printerr ("Try 'linger --help'.\n");
+  /* One line, like every error, so scripts can show it as is. */
+  g_printerr ("linger: error: %s (see linger --help)\n", message);
   return EXIT_USAGE;
 }
 

@@ -28,6 +28,24 @@ GArray *linger_paths_shortest   (const LingerGraph *graph,
                                  LingerEdgeFilter   filter,
                                  gpointer           user_data);
 
+/* A reusable search: its buffers are allocated once per graph and reset
+ * in time proportional to what the previous search visited, so thousands
+ * of searches on a heap of millions of objects stay cheap. */
+typedef struct _LingerPathSearch LingerPathSearch;
+
+LingerPathSearch *linger_path_search_new  (const LingerGraph *graph);
+void              linger_path_search_free (LingerPathSearch *search);
+
+/* As linger_paths_shortest(), on @search's graph. */
+GArray           *linger_path_search_run  (LingerPathSearch  *search,
+                                           const guint32     *sources,
+                                           gsize              n_sources,
+                                           guint32            target,
+                                           LingerEdgeFilter   filter,
+                                           gpointer           user_data);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LingerPathSearch, linger_path_search_free)
+
 /* Shortest path from the graph's roots to @target over owned edges.
  * Returns: (transfer full) (nullable) */
 GArray *linger_paths_from_roots (const LingerGraph *graph,

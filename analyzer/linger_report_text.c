@@ -106,8 +106,7 @@ write_header (Text                 *t,
 
   field (t, "status:");
   if (tr->complete && tr->exit_path == LINGER_EXIT_UNDERSCORE)
-    g_string_append (t->out, "complete; the program ended with _exit() (os._exit), "
-                     "which skips interpreter shutdown, so no exit snapshot was taken");
+    g_string_append (t->out, "complete (the program ended with _exit(): no exit snapshot)");
   else if (tr->complete)
     g_string_append (t->out, "complete");
   else

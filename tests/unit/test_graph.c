@@ -429,6 +429,41 @@ test_paths_shortest (void)
   }
 }
 
+/* One search object reused: each run sees only its own marks. */
+static void
+test_paths_reused (void)
+{
+  g_autoptr(LingerTrace) trace = test_trace_empty ();
+  g_autoptr(LingerSnapshot) s = nodes (5);
+  g_autoptr(LingerGraph) g = NULL;
+  g_autoptr(LingerPathSearch) search = NULL;
+
+  /* 1 -> 2 -> 3, 4 -> 3, 3 -> 5 */
+  add_ref (s, A (1), A (2), LINGER_REF_STRONG);
+  add_ref (s, A (2), A (3), LINGER_REF_STRONG);
+  add_ref (s, A (4), A (3), LINGER_REF_STRONG);
+  add_ref (s, A (3), A (5), LINGER_REF_STRONG);
+  g = linger_graph_new (trace, s);
+  search = linger_path_search_new (g);
+
+  for (guint round = 0; round < 3; round++)
+    {
+      guint32 one = node (g, 1);
+      guint32 four = node (g, 4);
+      guint32 five = node (g, 5);
+      g_autoptr(GArray) p1 = linger_path_search_run (search, &one, 1, node (g, 5), NULL, NULL);
+      g_autoptr(GArray) p2 = linger_path_search_run (search, &four, 1, node (g, 5), NULL, NULL);
+      g_autoptr(GArray) p3 = linger_path_search_run (search, &four, 1, node (g, 1), NULL, NULL);
+      g_autoptr(GArray) p4 = linger_path_search_run (search, &five, 1, node (g, 5), NULL, NULL);
+
+      g_assert_cmpuint (p1->len, ==, 4);
+      g_assert_cmpuint (p2->len, ==, 3);
+      g_assert_cmpuint (g_array_index (p2, LingerPathStep, 0).node, ==, four);
+      g_assert_null (p3);
+      g_assert_cmpuint (p4->len, ==, 1);
+    }
+}
+
 static void
 test_paths_from_roots (void)
 {
@@ -468,6 +503,7 @@ main (int    argc,
   g_test_add_func ("/linger/scc/disconnected", test_scc_disconnected);
   g_test_add_func ("/linger/scc/long-chain", test_scc_long_chain);
   g_test_add_func ("/linger/paths/shortest", test_paths_shortest);
+  g_test_add_func ("/linger/paths/reused", test_paths_reused);
   g_test_add_func ("/linger/paths/from-roots", test_paths_from_roots);
 
   return g_test_run ();
