@@ -120,9 +120,11 @@ keepalive_hint (const LingerGraph *graph,
       gboolean args = via[0] == 'a';
       g_autofree char *where = NULL;
 
-      if (args && edge->label_kind == LINGER_LABEL_INDEX)
+      /* edge is NULL only if a damaged trace names the object itself as
+       * args or kwargs. */
+      if (args && edge != NULL && edge->label_kind == LINGER_LABEL_INDEX)
         where = g_strdup_printf ("args[%u]", edge->label);
-      else if (!args && edge->label_kind == LINGER_LABEL_KEY)
+      else if (!args && edge != NULL && edge->label_kind == LINGER_LABEL_KEY)
         where = g_strdup_printf ("kwargs[%s]", linger_graph_edge_text (graph, edge));
       else
         where = g_strdup (via);

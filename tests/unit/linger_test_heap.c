@@ -179,9 +179,8 @@ heap_finalize (Heap    *h,
   return fin;
 }
 
-LingerAnalysis *
-heap_analyse (Heap     *h,
-              gboolean  all)
+GBytes *
+heap_write (Heap *h)
 {
   TestTrace *t = test_trace_new ("3.11.2");
 
@@ -213,7 +212,20 @@ heap_analyse (Heap     *h,
   for (guint i = 0; i < h->finalizers->len; i++)
     g_assert_true (linger_writer_finalizer (&t->w, &g_array_index (h->finalizers, linger_finalizer_entry, i)));
   test_trace_snapshot_end (t);
+  return test_trace_finish (t, TRUE);
+}
 
-  return linger_analysis_new_for_trace (test_trace_read (t), all);
+LingerAnalysis *
+heap_analyse (Heap     *h,
+              gboolean  all)
+{
+  g_autoptr(GBytes) bytes = heap_write (h);
+  GError *error = NULL;
+  gsize len;
+  const guint8 *data = g_bytes_get_data (bytes, &len);
+  LingerTrace *trace = linger_trace_new_from_data (data, len, &error);
+
+  g_assert_no_error (error);
+  return linger_analysis_new_for_trace (trace, all);
 }
 

@@ -93,6 +93,8 @@ guint64         heap_finalize        (Heap    *h,
                                       guint64  args,
                                       guint64  kwargs,
                                       gboolean atexit);
+/* The heap as a complete trace with one AT_EXIT snapshot. */
+GBytes         *heap_write           (Heap *h);
 /* Writes the heap as an AT_EXIT snapshot and analyses it. */
 LingerAnalysis *heap_analyse         (Heap     *h,
                                       gboolean  all);

@@ -5,6 +5,8 @@
 
 #include "linger_analysis.h"
 #include "linger_findings.h"
+#include "linger_report_json.h"
+#include "linger_report_text.h"
 #include "linger_test_heap.h"
 
 #define T LINGER_OBJ_GC_TRACKED
@@ -600,6 +602,68 @@ test_exit_snapshot_chosen (void)
   g_assert_cmpuint (a->graph->n_nodes, ==, 2);
 }
 
+/* Damaged heaps that the reader still accepts (addresses, flags,
+ * refcounts and labels scrambled, objects named as their own args):
+ * the analysis and both reports must cope. */
+static void
+test_fuzz (void)
+{
+  g_autoptr(Heap) h = heap_new ();
+  g_autoptr(GBytes) bytes = NULL;
+  GRand *rand = g_rand_new_with_seed (7);
+  guint64 d;
+  guint64 o = heap_obj (h, "__main__.ExpensiveObject", NULL, 0);
+  guint64 args = heap_obj (h, "builtins.tuple", NULL, 0);
+  guint64 kwargs = heap_obj (h, "builtins.dict", NULL, LINGER_OBJ_DICT);
+  guint64 c = connector (h, "__main__.Connector", NULL);
+  guint64 r = heap_instance (h, "__main__.Resource", &d);
+  gsize len;
+  const guint8 *data;
+  guint n_analysed = 0;
+
+  heap_item (h, args, o, 0);
+  heap_key (h, kwargs, c, "'c'");
+  heap_finalize (h, o, heap_function (h, "on_finalize"), args, kwargs, TRUE);
+  heap_finalize (h, r, heap_bound_method (h, "Resource.close", r), 0, 0, TRUE);
+  heap_finalize (h, o, o, o, o, FALSE);      /* nonsense, but well-formed */
+  heap_finalize (h, c, args, kwargs, args, FALSE);
+  bytes = heap_write (h);
+  data = g_bytes_get_data (bytes, &len);
+
+  for (guint round = 0; round < 3000; round++)
+    {
+      g_autofree guint8 *copy = test_dup (data, len);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(LingerTrace) trace = NULL;
+      guint n_flips = (guint) g_rand_int_range (rand, 1, 6);
+
+      for (guint k = 0; k < n_flips; k++)
+        {
+          gsize at = (gsize) g_rand_int_range (rand, (gint32) sizeof (linger_file_header), (gint32) len);
+          /* Mostly small changes, so entries stay plausible. */
+          if (g_rand_boolean (rand))
+            copy[at] ^= (guint8) (1u << g_rand_int_range (rand, 0, 8));
+          else
+            copy[at] = (guint8) g_rand_int_range (rand, 0, 256);
+        }
+      trace = linger_trace_new_from_data (copy, len, &error);
+      if (trace != NULL)
+        {
+          g_autoptr(LingerAnalysis) a = linger_analysis_new_for_trace (g_steal_pointer (&trace),
+                                                                       g_rand_boolean (rand));
+          g_autoptr(GString) text = g_string_new (NULL);
+          g_autoptr(GString) json = g_string_new (NULL);
+
+          linger_report_text (a, TRUE, text);
+          linger_report_json (a, json);
+          g_assert_true (g_utf8_validate (json->str, (gssize) json->len, NULL));
+          n_analysed++;
+        }
+    }
+  g_rand_free (rand);
+  g_assert_cmpuint (n_analysed, >, 100);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -626,6 +690,7 @@ main (int    argc,
   g_test_add_func ("/linger/findings/cycle/not-through-class", test_cycle_not_through_class);
   g_test_add_func ("/linger/findings/order", test_order);
   g_test_add_func ("/linger/findings/exit-snapshot-chosen", test_exit_snapshot_chosen);
+  g_test_add_func ("/linger/findings/fuzz", test_fuzz);
 
   return g_test_run ();
 }
