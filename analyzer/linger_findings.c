@@ -30,6 +30,7 @@ linger_finding_free (LingerFinding *f)
     return;
   g_array_unref (f->objects);
   g_ptr_array_unref (f->path);
+  g_clear_pointer (&f->held_by, g_ptr_array_unref);
   g_free (f->hint);
   g_free (f);
 }
@@ -178,54 +179,51 @@ keepalive_hint (const LingerGraph *graph,
   }
 }
 
-/* Objects reachable from the roots without going through any finalizer's
- * _Info: what the program itself still holds.  An object kept alive only
- * by its finalizer is "garbage" that can never be freed. */
-static guint8 *
-reachable_without_finalizers (const LingerGraph *graph)
+static gboolean
+owned_filter (const LingerGraph *graph,
+              const LingerEdge  *edge,
+              gpointer           user_data)
 {
-  const GArray *finalizers = graph->snapshot->finalizers;
-  gsize alloc = MAX (graph->n_nodes, 1);
-  g_autofree guint32 *queue = g_new (guint32, alloc);
-  guint8 *seen = g_new0 (guint8, alloc);
-  guint32 head = 0;
-  guint32 tail = 0;
+  return linger_edge_is_owned (edge);
+}
 
-  /* 2 = blocked: never entered. */
-  for (guint i = 0; i < finalizers->len; i++)
+/* What kind of root a path from linger_paths_from_tree() starts at. */
+static const char *
+root_kind (const LingerGraph *graph,
+           guint32            node)
+{
+  guint8 reasons = graph->root_reasons[node];
+
+  if (reasons & LINGER_ROOT_REASON_RECORDED)
     {
-      const linger_finalizer_entry *fe = &g_array_index (finalizers, linger_finalizer_entry, i);
-      guint32 info = linger_graph_lookup (graph, fe->info);
-      if (info != LINGER_NODE_NONE)
-        seen[info] = 2;
-    }
-  for (guint i = 0; i < graph->roots->len; i++)
-    {
-      guint32 v = g_array_index (graph->roots, guint32, i);
-      if (seen[v] == 0)
+      const GArray *roots = graph->snapshot->roots;
+
+      for (guint i = 0; i < roots->len; i++)
         {
-          seen[v] = 1;
-          queue[tail++] = v;
+          const linger_root_entry *r = &g_array_index (roots, linger_root_entry, i);
+          if (r->address == graph->nodes[node].address)
+            return linger_root_kind_name (r->kind);
         }
     }
-  while (head < tail)
-    {
-      guint32 v = queue[head++];
+  if (reasons & LINGER_ROOT_REASON_IMMORTAL)
+    return "immortal";
+  return "external";
+}
 
-      for (guint32 i = graph->out_start[v]; i < graph->out_start[v + 1]; i++)
-        {
-          const LingerEdge *e = &graph->edges[i];
+/* Fills f->held_by with the path from a root to @node in @tree. */
+static void
+explain_live (LingerFinding     *f,
+              const LingerGraph *graph,
+              const guint32     *tree,
+              guint32            node)
+{
+  g_autoptr(GArray) path = linger_paths_from_tree (graph, tree, node);
 
-          if (!linger_edge_is_owned (e) || seen[e->target] != 0)
-            continue;
-          seen[e->target] = 1;
-          queue[tail++] = e->target;
-        }
-    }
-  for (guint32 v = 0; v < graph->n_nodes; v++)
-    if (seen[v] == 2)
-      seen[v] = 0;
-  return seen;
+  if (path == NULL)
+    return;
+  f->held_by = g_ptr_array_new_with_free_func (g_free);
+  f->held_by_root = root_kind (graph, g_array_index (path, LingerPathStep, 0).node);
+  linger_describe_path (graph, path, f->held_by);
 }
 
 static void
@@ -234,11 +232,23 @@ find_finalizer_keepalive (const LingerGraph *graph,
                           GPtrArray         *out)
 {
   const GArray *finalizers = graph->snapshot->finalizers;
-  g_autofree guint8 *held_elsewhere = NULL;
+  g_autofree guint8 *is_info = NULL;
+  g_autofree guint32 *tree = NULL;
 
   if (finalizers->len == 0)
     return;
-  held_elsewhere = reachable_without_finalizers (graph);
+
+  /* What the program itself still holds: reachable from the roots
+   * without entering any finalizer's _Info.  An object kept alive only by
+   * its finalizer is garbage that can never be freed. */
+  is_info = g_new0 (guint8, MAX (graph->n_nodes, 1));
+  for (guint i = 0; i < finalizers->len; i++)
+    {
+      guint32 info = linger_graph_lookup (graph, g_array_index (finalizers, linger_finalizer_entry, i).info);
+      if (info != LINGER_NODE_NONE)
+        is_info[info] = 1;
+    }
+  tree = linger_paths_root_tree (graph, is_info, owned_filter, NULL);
 
   for (guint i = 0; i < finalizers->len; i++)
     {
@@ -297,7 +307,8 @@ find_finalizer_keepalive (const LingerGraph *graph,
         }
 
       f = finding_new (LINGER_FINDING_FINALIZER_KEEPALIVE, LINGER_SEVERITY_ERROR);
-      f->state = held_elsewhere[referent] ? "live" : "garbage";
+      f->state = tree[referent] != LINGER_TREE_UNREACHABLE ? "live" : "garbage";
+      explain_live (f, graph, tree, referent);
       finding_add_object (f, graph, referent);
       f->finalizer_atexit = (fe->flags & LINGER_FINALIZER_ATEXIT) != 0;
       f->finalizer_via = via;
@@ -385,13 +396,14 @@ find_bound_method_cycles (const LingerGraph *graph,
                           GPtrArray         *out)
 {
   g_autoptr(LingerScc) scc = linger_scc_compute (graph, cycle_filter, NULL);
+  g_autofree guint32 *tree = NULL;
 
   for (guint32 c = 0; c < scc->n_components; c++)
     {
       const LingerEdge *self_edge = NULL;
       guint32 method;
       guint32 self;
-      gboolean live = FALSE;
+      guint32 live = LINGER_NODE_NONE;   /* first member reachable from a root */
       InComponent ic = { scc, c };
       g_autoptr(GArray) path = NULL;
       LingerPathStep last;
@@ -412,12 +424,21 @@ find_bound_method_cycles (const LingerGraph *graph,
       last = (LingerPathStep) { self, NULL };
       g_array_append_val (path, last);
 
-      for (guint32 k = scc->start[c]; k < scc->start[c + 1]; k++)
+      if (graph->reachable[self])
+        live = self;
+      for (guint32 k = scc->start[c]; k < scc->start[c + 1] && live == LINGER_NODE_NONE; k++)
         if (graph->reachable[scc->members[k]])
-          live = TRUE;
+          live = scc->members[k];
 
       f = finding_new (LINGER_FINDING_BOUND_METHOD_CYCLE, LINGER_SEVERITY_WARNING);
-      f->state = live ? "live" : "garbage";
+      f->state = live != LINGER_NODE_NONE ? "live" : "garbage";
+      if (live != LINGER_NODE_NONE)
+        {
+          /* One tree for every live cycle of the snapshot. */
+          if (tree == NULL)
+            tree = linger_paths_root_tree (graph, NULL, owned_filter, NULL);
+          explain_live (f, graph, tree, live);
+        }
       f->n_members = linger_scc_size (scc, c);
       finding_add_object (f, graph, self);
       for (guint32 k = scc->start[c]; k < scc->start[c + 1] && f->objects->len < MAX_LISTED_MEMBERS; k++)

@@ -48,6 +48,12 @@ typedef struct
   GPtrArray      *path;     /* char *, rendered steps */
   char           *hint;
 
+  /* For a live finding: how the program reaches objects[0] (or the first
+   * reachable member of a cycle) from a root, rendered like `path`, and
+   * what kind of root that is ("module", "thread", "external", ...). */
+  GPtrArray      *held_by;  /* NULL when garbage */
+  const char     *held_by_root;
+
   /* finalizer-keepalive only. */
   gboolean        finalizer_atexit;
   const char     *finalizer_via;   /* "args", "kwargs", "func", "__self__", "closure" */

@@ -147,6 +147,77 @@ linger_paths_shortest (const LingerGraph *graph,
   return linger_path_search_run (search, sources, n_sources, target, filter, user_data);
 }
 
+guint32 *
+linger_paths_root_tree (const LingerGraph *graph,
+                        const guint8      *blocked,
+                        LingerEdgeFilter   filter,
+                        gpointer           user_data)
+{
+  gsize alloc = MAX (graph->n_nodes, 1);
+  guint32 *tree = g_new (guint32, alloc);
+  g_autofree guint32 *queue = g_new (guint32, alloc);
+  guint32 head = 0;
+  guint32 tail = 0;
+
+  for (guint32 v = 0; v < graph->n_nodes; v++)
+    tree[v] = LINGER_TREE_UNREACHABLE;
+  for (guint i = 0; i < graph->roots->len; i++)
+    {
+      guint32 v = g_array_index (graph->roots, guint32, i);
+
+      if (blocked != NULL && blocked[v])
+        continue;
+      tree[v] = LINGER_TREE_ROOT;
+      queue[tail++] = v;
+    }
+  while (head < tail)
+    {
+      guint32 v = queue[head++];
+
+      for (guint32 i = graph->out_start[v]; i < graph->out_start[v + 1]; i++)
+        {
+          const LingerEdge *e = &graph->edges[i];
+
+          if (tree[e->target] != LINGER_TREE_UNREACHABLE
+              || (blocked != NULL && blocked[e->target])
+              || (filter != NULL && !filter (graph, e, user_data)))
+            continue;
+          tree[e->target] = i;
+          queue[tail++] = e->target;
+        }
+    }
+  return tree;
+}
+
+GArray *
+linger_paths_from_tree (const LingerGraph *graph,
+                        const guint32     *tree,
+                        guint32            target)
+{
+  const LingerEdge *next = NULL;
+  guint32 len = 0;
+  GArray *path;
+
+  if (target >= graph->n_nodes || tree[target] == LINGER_TREE_UNREACHABLE)
+    return NULL;
+  for (guint32 v = target; tree[v] != LINGER_TREE_ROOT; v = graph->edges[tree[v]].source)
+    len++;
+  path = g_array_sized_new (FALSE, FALSE, sizeof (LingerPathStep), len + 1);
+  g_array_set_size (path, len + 1);
+  for (guint32 i = len + 1, v = target; i > 0; i--)
+    {
+      LingerPathStep *step = &g_array_index (path, LingerPathStep, i - 1);
+
+      step->node = v;
+      step->edge = next;
+      if (tree[v] == LINGER_TREE_ROOT)
+        break;
+      next = &graph->edges[tree[v]];
+      v = next->source;
+    }
+  return path;
+}
+
 static gboolean
 owned_filter (const LingerGraph *graph,
               const LingerEdge  *edge,
@@ -159,8 +230,7 @@ GArray *
 linger_paths_from_roots (const LingerGraph *graph,
                          guint32            target)
 {
-  return linger_paths_shortest (graph,
-                                (const guint32 *) (gconstpointer) graph->roots->data,
-                                graph->roots->len,
-                                target, owned_filter, NULL);
+  g_autofree guint32 *tree = linger_paths_root_tree (graph, NULL, owned_filter, NULL);
+
+  return linger_paths_from_tree (graph, tree, target);
 }

@@ -240,6 +240,14 @@ write_finding (Json                *j,
     json_string (j, NULL, g_ptr_array_index (f->path, i));
   json_close (j, ']');
   json_string (j, "hint", f->hint);
+  if (f->held_by != NULL)
+    {
+      json_open (j, "held_by", '[');
+      for (guint i = 0; i < f->held_by->len; i++)
+        json_string (j, NULL, g_ptr_array_index (f->held_by, i));
+      json_close (j, ']');
+      json_string (j, "held_by_root", f->held_by_root);
+    }
   if (f->finalizer_via != NULL)
     {
       json_open (j, "finalizer", '{');

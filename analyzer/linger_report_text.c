@@ -135,6 +135,33 @@ write_header (Text                 *t,
     }
 }
 
+static const char *
+root_description (const char *root)
+{
+  if (strcmp (root, "module") == 0)
+    return "a module in sys.modules";
+  if (strcmp (root, "thread") == 0)
+    return "a running thread's frame";
+  if (strcmp (root, "external") == 0)
+    return "held from outside the recorded graph: C code or the interpreter";
+  return root;
+}
+
+static void
+write_path (Text            *t,
+            const char      *label,
+            const GPtrArray *path)
+{
+  g_string_append_printf (t->out, "    %-10s ", label);
+  for (guint i = 0; i < path->len; i++)
+    {
+      if (i > 0)
+        g_string_append (t->out, " → ");
+      append_safe (t, g_ptr_array_index (path, i));
+    }
+  g_string_append_c (t->out, '\n');
+}
+
 static void
 write_finding (Text                *t,
                const LingerFinding *f)
@@ -148,27 +175,26 @@ write_finding (Text                *t,
     g_string_append_printf (t->out, " (%s)", f->state);
   g_string_append_c (t->out, '\n');
 
-  g_string_append_printf (t->out, "    %-9s 0x%" G_GINT64_MODIFIER "x, %" G_GUINT64_FORMAT " bytes",
+  g_string_append_printf (t->out, "    %-10s 0x%" G_GINT64_MODIFIER "x, %" G_GUINT64_FORMAT " bytes",
                           f->count > 1 ? "example:" : "object:", o->address, o->size);
   if (f->n_members > 0)
     g_string_append_printf (t->out, ", in a cycle of %u objects", f->n_members);
   g_string_append_c (t->out, '\n');
 
   if (f->finalizer_via != NULL)
-    g_string_append_printf (t->out, "    %-9s 0x%" G_GINT64_MODIFIER "x, holds it through %s%s\n",
+    g_string_append_printf (t->out, "    %-10s 0x%" G_GINT64_MODIFIER "x, holds it through %s%s\n",
                             "finalizer:", f->finalizer_address, f->finalizer_via,
                             f->finalizer_atexit ? ", runs only at exit" : ", atexit=False: never runs");
 
-  g_string_append_printf (t->out, "    %-9s ", "path:");
-  for (guint i = 0; i < f->path->len; i++)
+  write_path (t, "path:", f->path);
+  if (f->held_by != NULL)
     {
-      if (i > 0)
-        g_string_append (t->out, " → ");
-      append_safe (t, g_ptr_array_index (f->path, i));
+      write_path (t, "held by:", f->held_by);
+      g_string_truncate (t->out, t->out->len - 1);   /* the root goes on the same line */
+      g_string_append_printf (t->out, " (%s)\n", root_description (f->held_by_root));
     }
-  g_string_append_c (t->out, '\n');
 
-  g_string_append_printf (t->out, "    %-9s ", "hint:");
+  g_string_append_printf (t->out, "    %-10s ", "hint:");
   append_safe (t, f->hint);
   g_string_append_c (t->out, '\n');
 }

@@ -94,6 +94,7 @@ test_finalizer_args (void)
   g_assert_cmpuint (f->severity, ==, LINGER_SEVERITY_ERROR);
   g_assert_cmpuint (f->count, ==, 1);
   g_assert_cmpstr (f->state, ==, "garbage");
+  g_assert_null (f->held_by);
   g_assert_cmphex (object_address (f, 0), ==, o);
   g_assert_cmpstr (g_array_index (f->objects, LingerFindingObject, 0).type, ==, "__main__.ExpensiveObject");
   g_assert_cmpuint (g_array_index (f->objects, LingerFindingObject, 0).size, ==, 48);
@@ -122,6 +123,7 @@ test_finalizer_args_live (void)
   a = heap_analyse (h, FALSE);
   f = only_finding (a, LINGER_FINDING_FINALIZER_KEEPALIVE);
   g_assert_cmpstr (f->state, ==, "live");
+  g_assert_cmpstr (g_ptr_array_index (f->held_by, 0), ==, "<module __main__>.obj");
   g_assert_false (f->finalizer_atexit);
   assert_path (f, "weakref.finalize", "_Info.args", "tuple[1]", "ExpensiveObject", NULL);
   assert_contains (f->hint, "args[1]");
@@ -417,6 +419,7 @@ test_cycle_garbage (void)
   g_assert_cmphex (object_address (f, 0), ==, c);
   g_assert_cmpstr (g_array_index (f->objects, LingerFindingObject, 0).type, ==, "__main__.Connector");
   g_assert_null (f->finalizer_via);
+  g_assert_null (f->held_by);
   assert_path (f, "Connector.callback", "<bound method Connector.on_data>.__self__", "Connector", NULL);
   g_assert_cmpstr (f->hint, ==, "Connector.callback holds a bound method of the same object: store "
                    "weakref.WeakMethod(self.on_data) or break the cycle in close()");
@@ -435,6 +438,12 @@ test_cycle_live (void)
   a = heap_analyse (h, FALSE);
   f = only_finding (a, LINGER_FINDING_BOUND_METHOD_CYCLE);
   g_assert_cmpstr (f->state, ==, "live");
+  /* Why it is live: the module's global `conn`. */
+  g_assert_nonnull (f->held_by);
+  g_assert_cmpuint (f->held_by->len, ==, 2);
+  g_assert_cmpstr (g_ptr_array_index (f->held_by, 0), ==, "<module __main__>.conn");
+  g_assert_cmpstr (g_ptr_array_index (f->held_by, 1), ==, "Connector");
+  g_assert_cmpstr (f->held_by_root, ==, "module");
 }
 
 /* Held from outside the graph (refcount larger than the recorded
@@ -445,10 +454,14 @@ test_cycle_live_external (void)
   g_autoptr(Heap) h = heap_new ();
   g_autoptr(LingerAnalysis) a = NULL;
   guint64 c = connector (h, "__main__.Connector", NULL);
+  const LingerFinding *f;
 
   heap_hold_externally (h, c);
   a = heap_analyse (h, FALSE);
-  g_assert_cmpstr (only_finding (a, LINGER_FINDING_BOUND_METHOD_CYCLE)->state, ==, "live");
+  f = only_finding (a, LINGER_FINDING_BOUND_METHOD_CYCLE);
+  g_assert_cmpstr (f->state, ==, "live");
+  g_assert_cmpuint (f->held_by->len, ==, 1);
+  g_assert_cmpstr (f->held_by_root, ==, "external");
 }
 
 /* Two garbage cycles and one live one of the same type: two entries. */

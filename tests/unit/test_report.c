@@ -86,6 +86,7 @@ test_json_report (void)
   assert_contains (out->str, "\"path\": [\n        \"weakref.finalize\",\n        \"_Info.args\",\n"
                              "        \"tuple[0]\",\n        \"Expensive\\\"Object\"\n      ]");
   assert_contains (out->str, "\"via\": \"args\"");
+  assert_not_contains (out->str, "held_by");
   assert_contains (out->str, "\"atexit\": true");
 
   /* Deterministic. */
