@@ -179,14 +179,6 @@ keepalive_hint (const LingerGraph *graph,
   }
 }
 
-static gboolean
-owned_filter (const LingerGraph *graph,
-              const LingerEdge  *edge,
-              gpointer           user_data)
-{
-  return linger_edge_is_owned (edge);
-}
-
 /* What kind of root a path from linger_paths_from_tree() starts at. */
 static const char *
 root_kind (const LingerGraph *graph,
@@ -248,7 +240,7 @@ find_finalizer_keepalive (const LingerGraph *graph,
       if (info != LINGER_NODE_NONE)
         is_info[info] = 1;
     }
-  tree = linger_paths_root_tree (graph, is_info, owned_filter, NULL);
+  tree = linger_graph_root_tree (graph, is_info, linger_graph_filter_owned, NULL);
 
   for (guint i = 0; i < finalizers->len; i++)
     {
@@ -396,7 +388,6 @@ find_bound_method_cycles (const LingerGraph *graph,
                           GPtrArray         *out)
 {
   g_autoptr(LingerScc) scc = linger_scc_compute (graph, cycle_filter, NULL);
-  g_autofree guint32 *tree = NULL;
 
   for (guint32 c = 0; c < scc->n_components; c++)
     {
@@ -424,21 +415,16 @@ find_bound_method_cycles (const LingerGraph *graph,
       last = (LingerPathStep) { self, NULL };
       g_array_append_val (path, last);
 
-      if (graph->reachable[self])
+      if (linger_graph_is_reachable (graph, self))
         live = self;
       for (guint32 k = scc->start[c]; k < scc->start[c + 1] && live == LINGER_NODE_NONE; k++)
-        if (graph->reachable[scc->members[k]])
+        if (linger_graph_is_reachable (graph, scc->members[k]))
           live = scc->members[k];
 
       f = finding_new (LINGER_FINDING_BOUND_METHOD_CYCLE, LINGER_SEVERITY_WARNING);
       f->state = live != LINGER_NODE_NONE ? "live" : "garbage";
       if (live != LINGER_NODE_NONE)
-        {
-          /* One tree for every live cycle of the snapshot. */
-          if (tree == NULL)
-            tree = linger_paths_root_tree (graph, NULL, owned_filter, NULL);
-          explain_live (f, graph, tree, live);
-        }
+        explain_live (f, graph, graph->tree, live);
       f->n_members = linger_scc_size (scc, c);
       finding_add_object (f, graph, self);
       for (guint32 k = scc->start[c]; k < scc->start[c + 1] && f->objects->len < MAX_LISTED_MEMBERS; k++)

@@ -44,6 +44,14 @@ linger_edge_is_owned (const LingerEdge *edge)
   return edge->ref_kind == LINGER_REF_STRONG || edge->ref_kind == LINGER_REF_CALLBACK;
 }
 
+gboolean
+linger_graph_filter_owned (const LingerGraph *graph,
+                           const LingerEdge  *edge,
+                           gpointer           user_data)
+{
+  return linger_edge_is_owned (edge);
+}
+
 const char *
 linger_graph_edge_text (const LingerGraph *graph,
                         const LingerEdge  *edge)
@@ -223,19 +231,27 @@ build_roots (LingerGraph          *graph,
     }
 }
 
-static void
-build_reachable (LingerGraph *graph)
+guint32 *
+linger_graph_root_tree (const LingerGraph *graph,
+                        const guint8      *blocked,
+                        LingerEdgeFilter   filter,
+                        gpointer           user_data)
 {
-  guint32 n = graph->n_nodes;
-  g_autofree guint32 *queue = g_new (guint32, MAX (n, 1));
+  gsize alloc = MAX (graph->n_nodes, 1);
+  guint32 *tree = g_new (guint32, alloc);
+  g_autofree guint32 *queue = g_new (guint32, alloc);
   guint32 head = 0;
   guint32 tail = 0;
 
-  graph->reachable = g_new0 (guint8, MAX (n, 1));
-  for (guint32 i = 0; i < graph->roots->len; i++)
+  for (guint32 v = 0; v < graph->n_nodes; v++)
+    tree[v] = LINGER_TREE_UNREACHABLE;
+  for (guint i = 0; i < graph->roots->len; i++)
     {
       guint32 v = g_array_index (graph->roots, guint32, i);
-      graph->reachable[v] = 1;
+
+      if (blocked != NULL && blocked[v])
+        continue;
+      tree[v] = LINGER_TREE_ROOT;
       queue[tail++] = v;
     }
   while (head < tail)
@@ -246,12 +262,15 @@ build_reachable (LingerGraph *graph)
         {
           const LingerEdge *e = &graph->edges[i];
 
-          if (!linger_edge_is_owned (e) || graph->reachable[e->target])
+          if (tree[e->target] != LINGER_TREE_UNREACHABLE
+              || (blocked != NULL && blocked[e->target])
+              || (filter != NULL && !filter (graph, e, user_data)))
             continue;
-          graph->reachable[e->target] = 1;
+          tree[e->target] = i;
           queue[tail++] = e->target;
         }
     }
+  return tree;
 }
 
 LingerGraph *
@@ -265,7 +284,7 @@ linger_graph_new (const LingerTrace    *trace,
   build_nodes (graph, snapshot);
   build_edges (graph, snapshot);
   build_roots (graph, snapshot);
-  build_reachable (graph);
+  graph->tree = linger_graph_root_tree (graph, NULL, linger_graph_filter_owned, NULL);
   return g_steal_pointer (&graph);
 }
 
@@ -282,6 +301,6 @@ linger_graph_free (LingerGraph *graph)
   g_free (graph->root_reasons);
   if (graph->roots != NULL)
     g_array_unref (graph->roots);
-  g_free (graph->reachable);
+  g_free (graph->tree);
   g_free (graph);
 }

@@ -24,6 +24,9 @@ G_BEGIN_DECLS
 
 typedef struct _LingerGraph LingerGraph;
 
+#define LINGER_TREE_ROOT        (G_MAXUINT32 - 1)
+#define LINGER_TREE_UNREACHABLE G_MAXUINT32
+
 typedef struct
 {
   guint32 source;      /* node index */
@@ -61,7 +64,10 @@ struct _LingerGraph
 
   guint8              *root_reasons; /* LINGER_ROOT_REASON_*, per node */
   GArray              *roots;        /* guint32 node indices, ascending */
-  guint8              *reachable;    /* from the roots over owned edges */
+  /* Breadth-first tree from the roots over owned edges: per node the
+   * edge index that first reached it, LINGER_TREE_ROOT for a root,
+   * LINGER_TREE_UNREACHABLE.  Answers both "is it alive?" and "why?". */
+  guint32             *tree;
 
   /* What was dropped while building, for the report's honesty. */
   guint32              n_duplicate_objects;
@@ -82,6 +88,11 @@ guint32      linger_graph_lookup       (const LingerGraph *graph,
  * WEAK edges and kinds from a newer format are not followed. */
 gboolean     linger_edge_is_owned      (const LingerEdge *edge);
 
+/* linger_edge_is_owned() as a LingerEdgeFilter. */
+gboolean     linger_graph_filter_owned (const LingerGraph *graph,
+                                        const LingerEdge  *edge,
+                                        gpointer           user_data);
+
 /* The label text of an edge (string id resolved), NULL if it has none. */
 const char  *linger_graph_edge_text    (const LingerGraph *graph,
                                         const LingerEdge  *edge);
@@ -100,6 +111,22 @@ linger_graph_flags (const LingerGraph *graph,
                     guint32            node)
 {
   return graph->nodes[node].flags;
+}
+
+/* The breadth-first tree from the graph's roots over the edges accepted by
+ * @filter (all if NULL), never entering a node whose @blocked byte is set
+ * (@blocked may be NULL); laid out as graph->tree.
+ * Returns: (transfer full) */
+guint32     *linger_graph_root_tree    (const LingerGraph *graph,
+                                        const guint8      *blocked,
+                                        LingerEdgeFilter   filter,
+                                        gpointer           user_data);
+
+static inline gboolean
+linger_graph_is_reachable (const LingerGraph *graph,
+                           guint32            node)
+{
+  return graph->tree[node] != LINGER_TREE_UNREACHABLE;
 }
 
 /* Refcount minus incoming owned edges: the references the recorded graph

@@ -147,48 +147,6 @@ linger_paths_shortest (const LingerGraph *graph,
   return linger_path_search_run (search, sources, n_sources, target, filter, user_data);
 }
 
-guint32 *
-linger_paths_root_tree (const LingerGraph *graph,
-                        const guint8      *blocked,
-                        LingerEdgeFilter   filter,
-                        gpointer           user_data)
-{
-  gsize alloc = MAX (graph->n_nodes, 1);
-  guint32 *tree = g_new (guint32, alloc);
-  g_autofree guint32 *queue = g_new (guint32, alloc);
-  guint32 head = 0;
-  guint32 tail = 0;
-
-  for (guint32 v = 0; v < graph->n_nodes; v++)
-    tree[v] = LINGER_TREE_UNREACHABLE;
-  for (guint i = 0; i < graph->roots->len; i++)
-    {
-      guint32 v = g_array_index (graph->roots, guint32, i);
-
-      if (blocked != NULL && blocked[v])
-        continue;
-      tree[v] = LINGER_TREE_ROOT;
-      queue[tail++] = v;
-    }
-  while (head < tail)
-    {
-      guint32 v = queue[head++];
-
-      for (guint32 i = graph->out_start[v]; i < graph->out_start[v + 1]; i++)
-        {
-          const LingerEdge *e = &graph->edges[i];
-
-          if (tree[e->target] != LINGER_TREE_UNREACHABLE
-              || (blocked != NULL && blocked[e->target])
-              || (filter != NULL && !filter (graph, e, user_data)))
-            continue;
-          tree[e->target] = i;
-          queue[tail++] = e->target;
-        }
-    }
-  return tree;
-}
-
 GArray *
 linger_paths_from_tree (const LingerGraph *graph,
                         const guint32     *tree,
@@ -218,19 +176,9 @@ linger_paths_from_tree (const LingerGraph *graph,
   return path;
 }
 
-static gboolean
-owned_filter (const LingerGraph *graph,
-              const LingerEdge  *edge,
-              gpointer           user_data)
-{
-  return linger_edge_is_owned (edge);
-}
-
 GArray *
 linger_paths_from_roots (const LingerGraph *graph,
                          guint32            target)
 {
-  g_autofree guint32 *tree = linger_paths_root_tree (graph, NULL, owned_filter, NULL);
-
-  return linger_paths_from_tree (graph, tree, target);
+  return linger_paths_from_tree (graph, graph->tree, target);
 }

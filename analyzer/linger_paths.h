@@ -46,21 +46,7 @@ GArray           *linger_path_search_run  (LingerPathSearch  *search,
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LingerPathSearch, linger_path_search_free)
 
-#define LINGER_TREE_ROOT        (G_MAXUINT32 - 1)
-#define LINGER_TREE_UNREACHABLE G_MAXUINT32
-
-/* The breadth-first tree from the graph's roots over the edges accepted by
- * @filter (all if NULL), never entering a node whose @blocked byte is set
- * (@blocked may be NULL).  One walk answers "why is this alive?" for every
- * object at once.
- * Returns: (transfer full): per node, the index of the edge that first
- * reached it, LINGER_TREE_ROOT for a root, LINGER_TREE_UNREACHABLE. */
-guint32 *linger_paths_root_tree  (const LingerGraph *graph,
-                                  const guint8      *blocked,
-                                  LingerEdgeFilter   filter,
-                                  gpointer           user_data);
-
-/* The path from a root to @target in @tree.
+/* The path from a root to @target in @tree (see linger_graph_root_tree()).
  * Returns: (transfer full) (nullable): NULL if @target is unreachable. */
 GArray  *linger_paths_from_tree  (const LingerGraph *graph,
                                   const guint32     *tree,

@@ -63,14 +63,6 @@ node (const LingerGraph *g,
   return v;
 }
 
-static gboolean
-owned_only (const LingerGraph *graph,
-            const LingerEdge  *edge,
-            gpointer           user_data)
-{
-  return linger_edge_is_owned (edge);
-}
-
 static void
 test_build (void)
 {
@@ -150,11 +142,11 @@ test_roots (void)
   g_assert_cmpuint (g->root_reasons[node (g, 8)], ==, 0);
   g_assert_cmpuint (g->roots->len, ==, 4);
 
-  g_assert_true (g->reachable[node (g, 1)]);
-  g_assert_true (g->reachable[node (g, 2)]);
-  g_assert_true (g->reachable[node (g, 7)]);   /* callback edges are owned */
-  g_assert_false (g->reachable[node (g, 4)]);
-  g_assert_false (g->reachable[node (g, 8)]);
+  g_assert_true (linger_graph_is_reachable (g, node (g, 1)));
+  g_assert_true (linger_graph_is_reachable (g, node (g, 2)));
+  g_assert_true (linger_graph_is_reachable (g, node (g, 7)));   /* callback edges are owned */
+  g_assert_false (linger_graph_is_reachable (g, node (g, 4)));
+  g_assert_false (linger_graph_is_reachable (g, node (g, 8)));
 }
 
 static void
@@ -168,9 +160,9 @@ test_reachable_not_weak (void)
   add_ref (s, A (1), A (2), LINGER_REF_WEAK);
   add_ref (s, A (2), A (3), LINGER_REF_STRONG);
   g = linger_graph_new (trace, s);
-  g_assert_true (g->reachable[node (g, 1)]);
-  g_assert_false (g->reachable[node (g, 2)]);
-  g_assert_false (g->reachable[node (g, 3)]);
+  g_assert_true (linger_graph_is_reachable (g, node (g, 1)));
+  g_assert_false (linger_graph_is_reachable (g, node (g, 2)));
+  g_assert_false (linger_graph_is_reachable (g, node (g, 3)));
 }
 
 static void
@@ -229,7 +221,7 @@ test_scc_self_loop (void)
   g_clear_pointer (&scc, linger_scc_free);
 
   /* ...over owned edges only, it does not. */
-  scc = linger_scc_compute (g, owned_only, NULL);
+  scc = linger_scc_compute (g, linger_graph_filter_owned, NULL);
   g_assert_cmpuint (scc->n_components, ==, 2);
   g_assert_true (linger_scc_is_cycle (scc, scc->component[node (g, 1)]));
   g_assert_false (linger_scc_is_cycle (scc, scc->component[node (g, 2)]));
@@ -255,7 +247,7 @@ test_scc_filter (void)
   g_assert_cmpuint (all->n_components, ==, 1);
   g_assert_cmpuint (linger_scc_size (all, 0), ==, 3);
 
-  owned = linger_scc_compute (g, owned_only, NULL);
+  owned = linger_scc_compute (g, linger_graph_filter_owned, NULL);
   g_assert_cmpuint (owned->n_components, ==, 3);
   for (guint c = 0; c < 3; c++)
     g_assert_false (linger_scc_is_cycle (owned, c));
@@ -390,7 +382,7 @@ test_paths_shortest (void)
 
   /* Without weak edges it goes the long way, each step's edge leading to
    * the next step. */
-  p = linger_paths_shortest (g, &src, 1, node (g, 4), owned_only, NULL);
+  p = linger_paths_shortest (g, &src, 1, node (g, 4), linger_graph_filter_owned, NULL);
   g_assert_cmpuint (p->len, ==, 4);
   for (guint i = 0; i < 4; i++)
     {
@@ -418,12 +410,12 @@ test_paths_shortest (void)
     guint32 sources[2] = { node (g, 1), node (g, 5) };
     guint32 tie[2] = { node (g, 3), node (g, 5) };
 
-    p = linger_paths_shortest (g, sources, 2, node (g, 4), owned_only, NULL);
+    p = linger_paths_shortest (g, sources, 2, node (g, 4), linger_graph_filter_owned, NULL);
     g_assert_cmpuint (p->len, ==, 2);
     g_assert_cmpuint (g_array_index (p, LingerPathStep, 0).node, ==, node (g, 5));
     g_clear_pointer (&p, g_array_unref);
 
-    p = linger_paths_shortest (g, tie, 2, node (g, 4), owned_only, NULL);
+    p = linger_paths_shortest (g, tie, 2, node (g, 4), linger_graph_filter_owned, NULL);
     g_assert_cmpuint (g_array_index (p, LingerPathStep, 0).node, ==, node (g, 3));
     g_clear_pointer (&p, g_array_unref);
   }
