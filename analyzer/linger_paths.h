@@ -28,9 +28,9 @@ GArray *linger_paths_shortest   (const LingerGraph *graph,
                                  LingerEdgeFilter   filter,
                                  gpointer           user_data);
 
-/* A reusable search: its buffers are allocated once per graph and reset
- * in time proportional to what the previous search visited, so thousands
- * of searches on a heap of millions of objects stay cheap. */
+/* A reusable search: its buffers are allocated once per graph and the
+ * previous search is forgotten in constant time (a generation stamp), so
+ * thousands of searches on a heap of millions of objects stay cheap. */
 typedef struct _LingerPathSearch LingerPathSearch;
 
 LingerPathSearch *linger_path_search_new  (const LingerGraph *graph);
