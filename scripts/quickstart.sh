@@ -46,10 +46,13 @@ else
 fi
 as_user meson compile -C build
 
+# Debian's interpreter, the one installed above (not whatever python3
+# comes first in PATH).
+python=/usr/bin/python3
 trace=build/quickstart.trace
 echo
-echo "\$ build/linger run --output $trace -- python3 samples/python/finalize_keepalive.py"
-as_user build/linger run --output "$trace" -- python3 samples/python/finalize_keepalive.py
+echo "\$ build/linger run --output $trace -- $python samples/python/finalize_keepalive.py"
+as_user build/linger run --output "$trace" -- "$python" samples/python/finalize_keepalive.py
 echo
 echo "\$ build/linger report $trace"
 as_user build/linger report "$trace"

@@ -462,18 +462,32 @@ def check_sample(args):
     tmp = tempfile.mkdtemp(prefix='linger-check-')
     try:
         trace = os.path.join(tmp, 't.trace')
+        # The sample runs in an empty directory with an empty TMPDIR, so
+        # that anything it (or linger) leaves behind is seen.
+        work = os.path.join(tmp, 'cwd')
+        tmpdir = os.path.join(tmp, 'tmpdir')
+        os.mkdir(work)
+        os.mkdir(tmpdir)
         env = mode_env(args.mode)
+        env['TMPDIR'] = tmpdir
         argv = python_argv(args.python, args.mode, sample)
 
-        bare = run(argv, env=env, cwd=tmp)
-        traced = run([linger, 'run', '--output', trace, '--'] + argv, env=env, cwd=tmp)
+        bare = run(argv, env=env, cwd=work)
+        left = sorted(os.listdir(work)) + sorted(os.listdir(tmpdir))
+        if left:
+            failures.append('the sample left files behind (bare run): {}'.format(left))
+        traced = run([linger, 'run', '--output', trace, '--'] + argv, env=env, cwd=work)
         notes.append(bare.dump('bare run'))
         notes.append(traced.dump('run under linger'))
         compare_runs(bare, traced, failures)
+        left = sorted(os.listdir(work)) + sorted(os.listdir(tmpdir))
+        if left:
+            failures.append('files left behind in the working directory or TMPDIR '
+                            'after the run under linger: {}'.format(left))
         if not check_trace_written(traced, trace, failures):
             raise CheckFailed('')
 
-        json_result = run([linger, 'report', '--format=json', trace], cwd=tmp)
+        json_result = run([linger, 'report', '--format=json', trace], cwd=work)
         report = load_json_report(json_result)
         notes.insert(0, '--- report (JSON):\n' + pretty(report))
         shape = validate_report(report)
@@ -494,7 +508,7 @@ def check_sample(args):
 
         failures.extend(match_expectations(report['findings'], expects, nots, none))
 
-        text = run([linger, 'report', trace], cwd=tmp)
+        text = run([linger, 'report', trace], cwd=work)
         if text.signalled or text.status != 0:
             failures.append('linger report (text) failed: {}'.format(text.describe()))
             notes.append(text.dump('text report'))
@@ -856,13 +870,15 @@ def main():
         return 1
 
     if failures:
-        print('FAIL: {}'.format(title))
-        for f in failures:
-            print('  - ' + f.replace('\n', '\n    '))
-        print()
+        # Details first: meson shows only the end of a long log, and the
+        # summary of what failed is what must not be cut off.
         print('Details:')
         for n in notes:
             print(n)
+        print()
+        print('FAIL: {}'.format(title))
+        for f in failures:
+            print('  - ' + f.replace('\n', '\n    '))
         return 1
     print('PASS: {}'.format(title))
     return 0
