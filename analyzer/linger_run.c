@@ -171,6 +171,13 @@ linger_run (const char  *output,
   shim = linger_run_find_shim (error);
   if (shim == NULL)
     return -1;
+  if (strpbrk (shim, " :") != NULL)
+    {
+      g_set_error (error, LINGER_ERROR, LINGER_ERROR_NO_SHIM,
+                   "cannot preload %s: the dynamic loader splits LD_PRELOAD at spaces and colons; "
+                   "install or copy liblinger.so to a path without them", shim);
+      return -1;
+    }
 
   fd = g_file_open_tmp ("linger-manifest-XXXXXX", &manifest, &tmp_error);
   if (fd < 0)
