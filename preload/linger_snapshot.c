@@ -97,7 +97,8 @@ typedef struct
 
   linger_ptrmap seen;
   linger_ptrmap type_index;  /* type -> index + 1 in types */
-  linger_ptrmap str_ids;     /* str object still alive -> string id */
+  linger_ptrmap str_ids;     /* str object still alive -> id of its text */
+  linger_ptrmap key_ids;     /* dict key still alive -> id of 'text' / 42 / <T> */
   linger_ptrmap closures;    /* closure tuple -> index + 1 in closure_codes */
   linger_ptrmap frame_index; /* frame -> index + 1 in frames */
 
@@ -209,7 +210,7 @@ static uint32_t
 key_text (snap *s, lpy_object *key)
 {
   bool inserted;
-  uint32_t *slot = linger_ptrmap_upsert (&s->str_ids, (uintptr_t) key, &inserted);
+  uint32_t *slot = linger_ptrmap_upsert (&s->key_ids, (uintptr_t) key, &inserted);
   if (slot != NULL && !inserted)
     return *slot;
 
@@ -1237,6 +1238,7 @@ snap_free (snap *s)
   linger_ptrmap_clear (&s->seen);
   linger_ptrmap_clear (&s->type_index);
   linger_ptrmap_clear (&s->str_ids);
+  linger_ptrmap_clear (&s->key_ids);
   linger_ptrmap_clear (&s->closures);
   linger_ptrmap_clear (&s->frame_index);
   if (s->s_sizeof)
@@ -1281,7 +1283,8 @@ linger_snapshot_take (linger_writer *w, uint32_t snapshot_id, uint32_t reason)
     }
 
   if (!linger_ptrmap_init (&s->seen, 1u << 16) || !linger_ptrmap_init (&s->type_index, 1024)
-      || !linger_ptrmap_init (&s->str_ids, 1u << 12) || !linger_ptrmap_init (&s->closures, 1024)
+      || !linger_ptrmap_init (&s->str_ids, 1u << 12) || !linger_ptrmap_init (&s->key_ids, 1u << 12)
+      || !linger_ptrmap_init (&s->closures, 1024)
       || !linger_ptrmap_init (&s->frame_index, 64))
     {
       s->failed = true;

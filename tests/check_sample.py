@@ -65,7 +65,10 @@ TIMEOUT = 120  # seconds, for any single command
 
 KNOWN_SEVERITIES = ('error', 'warning', 'info')
 KNOWN_STATES = ('live', 'garbage')
-EXPECT_RE = re.compile(r'^#\s*linger-expect(?P<what>-not|-none)?\s*(?::\s*(?P<rest>.*))?$')
+EXPECT_RE = re.compile(r'^#\s*linger-expect(?P<what>-not|-none|-path)?\s*(?::\s*(?P<rest>.*))?$')
+# "# linger-expect-path: KIND TYPE: step → step → target" pins the example
+# path of the finding an earlier linger-expect line declared.
+EXPECT_PATH_RE = re.compile(r'^(?P<kind>\S+)\s+(?P<type>\S+?):\s+(?P<path>\S.*)$')
 TRACE_LINE_RE = re.compile(r'^linger: trace written to (?P<path>.+)$')
 ADDRESS_RE = re.compile(r'^0x[0-9a-fA-F]+$')
 ALLOCATED_AT_RE = re.compile(r'^.+:[0-9]+$')
@@ -166,6 +169,7 @@ class Expectation:
         self.type_name = type_name
         self.fields = fields  # count (int), state, severity
         self.line = line
+        self.path = None      # ' → '.join(finding['path']), if pinned
 
     def matches(self, finding):
         if finding.get('kind') != self.kind:
@@ -176,6 +180,8 @@ class Expectation:
         for key, value in self.fields.items():
             if finding.get(key) != value:
                 return False
+        if self.path is not None and ' → '.join(finding.get('path') or []) != self.path:
+            return False
         return True
 
     def __str__(self):
@@ -199,6 +205,16 @@ def parse_header(path):
                     raise CheckFailed('{}: malformed header line: {}'.format(path, line))
                 continue
             what, rest = m.group('what'), (m.group('rest') or '').split()
+            if what == '-path':
+                pm = EXPECT_PATH_RE.match(m.group('rest') or '')
+                if not pm:
+                    raise CheckFailed('{}: want "linger-expect-path: KIND TYPE: PATH": {}'.format(path, line))
+                owners = [e for e in expects if e.kind == pm.group('kind') and e.type_name == pm.group('type')]
+                if len(owners) != 1:
+                    raise CheckFailed('{}: linger-expect-path needs exactly one earlier linger-expect '
+                                      'line of the same kind and type: {}'.format(path, line))
+                owners[0].path = pm.group('path').strip()
+                continue
             if what == '-none':
                 if rest:
                     raise CheckFailed('{}: linger-expect-none takes no argument: {}'.format(path, line))
@@ -412,7 +428,8 @@ def match_expectations(findings, expects, nots, none):
         # has one, that they cannot all be satisfied at once.
         lonely = [e for e in expects if not any(e.matches(f) for f in findings)]
         for e in lonely or expects:
-            problems.append('no finding matches: {}'.format(e.line))
+            problems.append('no finding matches: {}{}'.format(
+                e.line, '\n    with path: ' + e.path if e.path else ''))
         if not lonely:
             problems.append('(each expectation has a candidate, but not one finding each)')
         matched = set()

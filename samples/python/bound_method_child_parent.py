@@ -5,6 +5,7 @@
 # closed with the cyclic GC off, so two cycles are garbage at exit.
 #
 # linger-expect: bound-method-cycle __main__.Window count=2 state=garbage
+# linger-expect-path: bound-method-cycle __main__.Window: Window.ok_button → Button.on_click → <bound method Window.on_click>.__self__ → Window
 # linger-expect-not: finalizer-keepalive
 
 import gc

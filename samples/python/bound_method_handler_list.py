@@ -5,6 +5,7 @@
 # the cyclic GC off, so three cycles are garbage at exit.
 #
 # linger-expect: bound-method-cycle __main__.Dispatcher count=3 state=garbage
+# linger-expect-path: bound-method-cycle __main__.Dispatcher: Dispatcher.handlers → list[1] → <bound method Dispatcher.on_message>.__self__ → Dispatcher
 # linger-expect-not: finalizer-keepalive
 
 import gc

@@ -5,6 +5,7 @@
 # exit, so the cycles are live.
 #
 # linger-expect: bound-method-cycle __main__.Client count=2 state=live
+# linger-expect-path: bound-method-cycle __main__.Client: Client.send_with_retry → partial.func → <bound method Client.send>.__self__ → Client
 # linger-expect-not: finalizer-keepalive
 
 import functools

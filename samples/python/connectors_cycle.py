@@ -10,6 +10,7 @@
 # the three configured objects are still garbage at exit.
 #
 # linger-expect: bound-method-cycle __main__.ExampleClass count=3 state=garbage
+# linger-expect-path: bound-method-cycle __main__.ExampleClass: ExampleClass.compute → Connector._method → <bound method ExampleClass.compute>.__self__ → ExampleClass
 # linger-expect-not: finalizer-keepalive
 
 import gc

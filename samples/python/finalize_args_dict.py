@@ -3,6 +3,7 @@
 # ({'connection': conn, ...},): registry -> args tuple -> dict -> conn.
 #
 # linger-expect: finalizer-keepalive __main__.Connection count=1
+# linger-expect-path: finalizer-keepalive __main__.Connection: weakref.finalize → _Info.args → tuple[0] → dict['connection'] → Connection
 # linger-expect-not: bound-method-cycle
 
 import gc

@@ -4,6 +4,7 @@
 # the job: registry -> args tuple -> JobContext -> its __dict__ -> Job.
 #
 # linger-expect: finalizer-keepalive __main__.Job count=3
+# linger-expect-path: finalizer-keepalive __main__.Job: weakref.finalize → _Info.args → tuple[0] → JobContext.job → Job
 # linger-expect-not: bound-method-cycle
 
 import gc

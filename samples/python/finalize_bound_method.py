@@ -5,6 +5,7 @@
 # exit, when the atexit handler finally calls close().
 #
 # linger-expect: finalizer-keepalive __main__.Resource count=2
+# linger-expect-path: finalizer-keepalive __main__.Resource: weakref.finalize → _Info.func → <bound method Resource.close>.__self__ → Resource
 # linger-expect-not: bound-method-cycle
 
 import gc

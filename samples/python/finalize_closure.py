@@ -7,6 +7,7 @@
 # before exit.
 #
 # linger-expect: finalizer-keepalive __main__.Session count=2
+# linger-expect-path: finalizer-keepalive __main__.Session: weakref.finalize → _Info.func → <function open_session.<locals>.<lambda>> closure 'session' → Session
 # linger-expect-not: bound-method-cycle
 
 import gc

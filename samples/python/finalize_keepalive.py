@@ -7,6 +7,7 @@
 # tears itself down.
 #
 # linger-expect: finalizer-keepalive __main__.ExpensiveObject count=1
+# linger-expect-path: finalizer-keepalive __main__.ExpensiveObject: weakref.finalize → _Info.args → tuple[0] → ExpensiveObject
 # linger-expect-not: bound-method-cycle
 
 import gc

@@ -4,6 +4,7 @@
 # alive exactly like a positional argument would.
 #
 # linger-expect: finalizer-keepalive __main__.Lock count=1
+# linger-expect-path: finalizer-keepalive __main__.Lock: weakref.finalize → _Info.kwargs → dict['resource'] → Lock
 # linger-expect-not: bound-method-cycle
 
 import gc
