@@ -29,7 +29,7 @@ extern "C" {
 /* Bump MAJOR when a reader of the previous version would misread the file;
  * bump MINOR when records or trailing fields are only added. */
 #define LINGER_TRACE_VERSION_MAJOR 1
-#define LINGER_TRACE_VERSION_MINOR 0
+#define LINGER_TRACE_VERSION_MINOR 1
 
 /* Records are aligned to 8 bytes and never larger than this, so a reader
  * can bound its buffers before trusting a size field. */
@@ -74,7 +74,9 @@ typedef enum
   LINGER_REC_WEAKREFS       = 9,
   LINGER_REC_SNAPSHOT_END   = 10,
   LINGER_REC_MESSAGE        = 11,
-  /* 12..63 reserved for allocation tracking (issue 4). */
+  LINGER_REC_ATEXIT         = 12, /* batch of linger_atexit_entry (minor 1) */
+  /* 13..31 reserved for more snapshot records, 32..63 for allocation
+   * tracking. */
   LINGER_REC_END            = 64,
 } linger_record_type;
 
@@ -246,6 +248,9 @@ typedef enum
   LINGER_ROOT_BUILTINS = 3, /* the interpreter's builtins dict */
   LINGER_ROOT_SYS      = 4, /* interpreter state reachable through sys */
   LINGER_ROOT_GARBAGE  = 5, /* gc.garbage */
+  LINGER_ROOT_ATEXIT   = 6, /* func/args/kwargs of an atexit.register()
+                               callback; label "atexit callback #N: func"
+                               (minor 1) */
 } linger_root_kind;
 
 typedef struct
@@ -297,6 +302,20 @@ typedef struct
 } linger_weakref_entry;
 
 LINGER_STATIC_ASSERT (sizeof (linger_weakref_entry) == 32, "weakref entry changed size");
+
+/* One callback registered with atexit.register(func, *args, **kwargs),
+ * in registration order.  The interpreter keeps them outside any object
+ * the GC can traverse (3.10+), so they are roots of their own. */
+typedef struct
+{
+  uint64_t func;
+  uint64_t args;           /* tuple, 0 if none */
+  uint64_t kwargs;         /* dict, 0 if none */
+  uint32_t index;          /* registration order, 0 first */
+  uint32_t padding;
+} linger_atexit_entry;
+
+LINGER_STATIC_ASSERT (sizeof (linger_atexit_entry) == 32, "atexit entry changed size");
 
 typedef enum
 {

@@ -216,12 +216,14 @@ batch_slot (uint16_t type)
     case LINGER_REC_ROOTS:      return 2;
     case LINGER_REC_FINALIZERS: return 3;
     case LINGER_REC_WEAKREFS:   return 4;
+    case LINGER_REC_ATEXIT:     return 5;
     default:                    return -1;
     }
 }
 
 static const uint16_t batch_types[LINGER_WRITER_N_BATCHES] = {
   LINGER_REC_OBJECTS, LINGER_REC_REFS, LINGER_REC_ROOTS, LINGER_REC_FINALIZERS, LINGER_REC_WEAKREFS,
+  LINGER_REC_ATEXIT,
 };
 
 static bool reserve (linger_writer *w, size_t size);
@@ -546,6 +548,12 @@ bool
 linger_writer_weakref (linger_writer *w, const linger_weakref_entry *e)
 {
   return append_entry (w, LINGER_REC_WEAKREFS, e, sizeof *e);
+}
+
+bool
+linger_writer_atexit (linger_writer *w, const linger_atexit_entry *e)
+{
+  return append_entry (w, LINGER_REC_ATEXIT, e, sizeof *e);
 }
 
 bool

@@ -18,7 +18,7 @@ typedef struct linger_strtab linger_strtab;
 
 /* One open batch per batched record type, kept aside so that objects and
  * the references written between them still fill whole batches. */
-#define LINGER_WRITER_N_BATCHES 5
+#define LINGER_WRITER_N_BATCHES 6
 
 typedef struct
 {
@@ -74,6 +74,7 @@ bool linger_writer_ref (linger_writer *w, const linger_ref_entry *e);
 bool linger_writer_root (linger_writer *w, const linger_root_entry *e);
 bool linger_writer_finalizer (linger_writer *w, const linger_finalizer_entry *e);
 bool linger_writer_weakref (linger_writer *w, const linger_weakref_entry *e);
+bool linger_writer_atexit (linger_writer *w, const linger_atexit_entry *e);
 
 /* Writes every complete record to the fd. */
 bool linger_writer_flush (linger_writer *w);
