@@ -303,6 +303,7 @@ test_bad_version (void)
   g_autoptr(GByteArray) a = full_copy ();
 
   put_u16 (a, offsetof (linger_file_header, version_major), LINGER_TRACE_VERSION_MAJOR + 1);
+  put_u16 (a, offsetof (linger_file_header, version_minor), 0);
   expect_error (a, LINGER_ERROR_UNSUPPORTED_VERSION, "version 2.0");
 }
 
