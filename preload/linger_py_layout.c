@@ -7,18 +7,24 @@
  * 3.11.7, 3.12.1 and 3.13.0 headers.  Debian's static 3.11.2 matches the
  * 3.11 row (cpython-internals.md section 14). */
 static const linger_py_layout layouts[] = {
-  { .minor = 8, .func_closure = 48, .ht_qualname = 864 },
-  { .minor = 9, .func_closure = 48, .ht_qualname = 856 },
-  { .minor = 10, .func_closure = 72, .ht_qualname = 864 },
+  { .minor = 8, .func_closure = 48, .ht_qualname = 864,
+    .interp_atexit = 0, .atexit_callbacks = 0, .atexit_ncallbacks = 8 },
+  { .minor = 9, .func_closure = 48, .ht_qualname = 856,
+    .interp_atexit = 0, .atexit_callbacks = 0, .atexit_ncallbacks = 8 },
+  { .minor = 10, .func_closure = 72, .ht_qualname = 864,
+    .interp_atexit = 3488, .atexit_callbacks = 0, .atexit_ncallbacks = 8 },
   { .minor = 11, .func_closure = 72, .ht_qualname = 864, .ht_cached_keys = 872,
     .dk_log2_index_bytes = 9, .dk_kind = 10, .dk_nentries = 24, .dk_indices = 32,
-    .unicode_entry_size = 16, .dict_values_values = 0 },
+    .unicode_entry_size = 16, .dict_values_values = 0,
+    .interp_atexit = 3536, .atexit_callbacks = 0, .atexit_ncallbacks = 8 },
   { .minor = 12, .func_closure = 72, .ht_qualname = 872, .ht_cached_keys = 880,
     .dk_log2_index_bytes = 9, .dk_kind = 10, .dk_nentries = 24, .dk_indices = 32,
-    .unicode_entry_size = 16, .dict_values_values = 0 },
+    .unicode_entry_size = 16, .dict_values_values = 0,
+    .interp_atexit = 3928, .atexit_callbacks = 16, .atexit_ncallbacks = 24 },
   { .minor = 13, .func_closure = 72, .ht_qualname = 872, .ht_cached_keys = 880,
     .dk_log2_index_bytes = 9, .dk_kind = 10, .dk_nentries = 24, .dk_indices = 32,
-    .unicode_entry_size = 16, .dict_values_values = 8 },
+    .unicode_entry_size = 16, .dict_values_values = 8,
+    .interp_atexit = 10696, .atexit_callbacks = 16, .atexit_ncallbacks = 24 },
 };
 
 /* DICT_KEYS_SPLIT: the shared keys of instances of one class. */
@@ -160,4 +166,78 @@ linger_py_layout_managed_attrs (lpy_object *obj, linger_attr_fn fn, void *data)
       fn (name, value, data);
     }
   return true;
+}
+
+/* Plausible object pointer: aligned, and its type's type is a type. */
+static bool
+looks_like_object (lpy_object *o)
+{
+  if (o == NULL || ((uintptr_t) o & 7) != 0)
+    return false;
+  lpy_object *t = lpy_type (o);
+  if (t == NULL || ((uintptr_t) t & 7) != 0)
+    return false;
+  return lpy_is_type_object (t);
+}
+
+int
+linger_py_layout_atexit (linger_atexit_fn fn, void *data)
+{
+  const linger_py_layout *l = active;
+  if (l == NULL)
+    return -1;
+  lpy_object *modules = lpy.PyImport_GetModuleDict ();
+  lpy_object *atexit = modules ? lpy.PyDict_GetItemString (modules, "atexit") : NULL;
+  if (atexit == NULL)
+    return 0; /* never imported: nothing can be registered */
+
+  /* The count the module itself reports is the check on the layout. */
+  lpy_object *counter = lpy.PyObject_GetAttrString (atexit, "_ncallbacks");
+  lpy_object *count = counter ? lpy.PyObject_CallObject (counter, NULL) : NULL;
+  int overflow = 0;
+  long long expected = (count && lpy_type (count) == lpy.PyLong_Type)
+                         ? lpy.PyLong_AsLongLongAndOverflow (count, &overflow) : -1;
+  if (counter)
+    lpy.Py_DecRef (counter);
+  if (count)
+    lpy.Py_DecRef (count);
+  lpy.PyErr_Clear ();
+  if (expected < 0 || overflow)
+    return -1;
+
+  char *state;
+  if (l->interp_atexit == 0)
+    {
+      if (lpy.PyModule_GetState == NULL || !lpy_is_instance (atexit, lpy.PyModule_Type))
+        return -1;
+      state = lpy.PyModule_GetState (atexit);
+    }
+  else
+    {
+      if (lpy.PyInterpreterState_Main == NULL)
+        return -1;
+      state = (char *) lpy.PyInterpreterState_Main () + l->interp_atexit;
+    }
+  if (state == NULL)
+    return -1;
+  int n = *(int *) (state + l->atexit_ncallbacks);
+  int cap = *(int *) (state + l->atexit_ncallbacks + 4); /* callback_len follows */
+  lpy_object ***callbacks = *(lpy_object ****) (state + l->atexit_callbacks);
+  if (n != expected || cap < n || (n > 0 && callbacks == NULL))
+    return -1;
+
+  int found = 0;
+  for (int i = 0; i < n; i++)
+    {
+      /* atexit_callback {func, args, kwargs}; unregister() leaves NULL. */
+      lpy_object **cb = callbacks[i];
+      if (cb == NULL)
+        continue;
+      if (!looks_like_object (cb[0]))
+        return -1;
+      fn ((uint32_t) i, cb[0], looks_like_object (cb[1]) ? cb[1] : NULL,
+          looks_like_object (cb[2]) ? cb[2] : NULL, data);
+      found++;
+    }
+  return found;
 }

@@ -29,6 +29,11 @@ typedef struct
   uint16_t dk_indices;
   uint16_t unicode_entry_size;  /* sizeof (PyDictUnicodeEntry) */
   uint16_t dict_values_values;  /* offsetof (PyDictValues, values) */
+  /* atexit.register() callbacks: in the atexit module's state on 3.8-3.9
+   * (interp_atexit == 0), in PyInterpreterState.atexit from 3.10. */
+  uint16_t interp_atexit;
+  uint16_t atexit_callbacks;    /* struct atexit_state */
+  uint16_t atexit_ncallbacks;
 } linger_py_layout;
 
 /* The row for the running interpreter, or NULL for a version without one
@@ -46,6 +51,13 @@ bool linger_py_layout_managed_attrs (lpy_object *obj, linger_attr_fn fn, void *d
 /* The materialised __dict__ of an instance, or NULL; without side effects
  * (on 3.11+ _PyObject_GetDictPtr would materialise one). */
 lpy_object *linger_py_layout_instance_dict (lpy_object *obj);
+
+/* The atexit callbacks, validated against atexit._ncallbacks(): calls
+ * fn(index, func, args, kwargs) for each and returns how many, or -1 if
+ * they cannot be read safely.  May call atexit._ncallbacks (C code). */
+typedef void (*linger_atexit_fn) (uint32_t index, lpy_object *func, lpy_object *args,
+                                  lpy_object *kwargs, void *data);
+int linger_py_layout_atexit (linger_atexit_fn fn, void *data);
 
 /* Checks the row against the public API; disables it on mismatch. */
 bool linger_py_layout_validate (void);

@@ -73,7 +73,8 @@ enum
 
 /* Functions, as X (return type, name, parameters, first minor version
  * that exports it).  A function whose minor is above the running
- * interpreter's is simply left NULL. */
+ * interpreter's is simply left NULL; 99 marks one that is optional in
+ * every version. */
 #define LINGER_PY_FUNCTIONS(X)                                                          \
   X (const char *, Py_GetVersion, (void), 0)                                            \
   X (int, Py_IsInitialized, (void), 0)                                                  \
@@ -121,7 +122,13 @@ enum
   X (int, PyObject_GC_IsFinalized, (lpy_object *), 9)                                   \
   X (int, PyGC_Disable, (void), 10)                                                     \
   X (int, PyGC_Enable, (void), 10)                                                      \
-  X (lpy_object *, PyType_GetDict, (lpy_object *), 12)
+  X (lpy_object *, PyType_GetDict, (lpy_object *), 12)                                 \
+  X (void *, PyModule_GetState, (lpy_object *), 0)                                      \
+  X (void *, PyInterpreterState_Main, (void), 0)                                        \
+  X (int, PyGILState_Ensure, (void), 0)                                                 \
+  X (void, PyGILState_Release, (int), 0)                                                \
+  X (int, _Py_IsFinalizing, (void), 99) /* 3.8-3.12; optional */                        \
+  X (int, Py_IsFinalizing, (void), 13)
 
 /* Data symbols: type objects and singletons, resolved to addresses. */
 #define LINGER_PY_DATA(X)          \

@@ -115,6 +115,7 @@ typedef struct
   VEC (lpy_object *) held;   /* strong references to drop at the end */
   VEC (lpy_object *) closure_codes;
   VEC (frame_locals) frames;
+  VEC (linger_atexit_entry) atexits;
 
   lpy_object *s_sizeof, *s_del;
   lpy_object *weakmethod_type, *finalize_type, *partial_type;
@@ -1114,6 +1115,71 @@ prepare_threads (snap *s)
     }
 }
 
+static uint32_t
+callable_label (snap *s, uint32_t index, lpy_object *func)
+{
+  char label[256];
+  lpy_object *named = func;
+  if (lpy_type (func) == lpy.PyMethod_Type)
+    named = LPY_METHOD_FUNC (func);
+  lpy_object *qual = NULL;
+  if (named != NULL && lpy_type (named) == lpy.PyFunction_Type)
+    qual = lpy.PyObject_GetAttrString (named, "__qualname__");
+  lpy.PyErr_Clear ();
+  ssize_t len = 0;
+  const char *q = str_utf8 (qual, &len);
+  if (q != NULL)
+    snprintf (label, sizeof label, "atexit callback #%u: %.*s", index + 1, (int) len, q);
+  else
+    snprintf (label, sizeof label, "atexit callback #%u: <%s>", index + 1, LPY_TP_NAME (lpy_type (func)));
+  if (qual)
+    lpy.Py_DecRef (qual);
+  return intern_cstr (s, label);
+}
+
+static void
+atexit_cb (uint32_t index, lpy_object *func, lpy_object *args, lpy_object *kwargs, void *data)
+{
+  snap *s = data;
+  linger_atexit_entry e = {
+    .func = (uint64_t) (uintptr_t) func,
+    .args = (uint64_t) (uintptr_t) args,
+    .kwargs = (uint64_t) (uintptr_t) kwargs,
+    .index = index,
+  };
+  VEC_PUSH (s, s->atexits, e);
+  uint32_t label = callable_label (s, index, func);
+  lpy_object *parts[3] = { func, args, kwargs };
+  for (int i = 0; i < 3; i++)
+    {
+      if (parts[i] == NULL || parts[i] == lpy._Py_NoneStruct)
+        continue;
+      linger_root_entry r = {
+        .address = (uint64_t) (uintptr_t) parts[i],
+        .kind = LINGER_ROOT_ATEXIT,
+        .label = label,
+      };
+      linger_writer_root (s->w, &r);
+      s->n_roots++;
+    }
+}
+
+static void
+prepare_atexit (snap *s)
+{
+  if (linger_py_layout_atexit (atexit_cb, s) < 0)
+    linger_writer_message (s->w, LINGER_MSG_INFO,
+                           "atexit callbacks could not be read on this interpreter; "
+                           "objects they hold show as held by the interpreter");
+}
+
+static void
+write_atexits (snap *s)
+{
+  for (size_t i = 0; i < s->atexits.len; i++)
+    linger_writer_atexit (s->w, &s->atexits.items[i]);
+}
+
 static void
 write_module_roots (snap *s)
 {
@@ -1235,6 +1301,7 @@ snap_free (snap *s)
   free (s->targets.items);
   free (s->closure_codes.items);
   free (s->frames.items);
+  free (s->atexits.items);
   linger_ptrmap_clear (&s->seen);
   linger_ptrmap_clear (&s->type_index);
   linger_ptrmap_clear (&s->str_ids);
@@ -1326,6 +1393,7 @@ linger_snapshot_take (linger_writer *w, uint32_t snapshot_id, uint32_t reason)
   if (!s->failed)
     {
       write_module_roots (s);
+      prepare_atexit (s);
       prepare_threads (s);
       objects = call_noargs (gc, "get_objects");
       if (objects == NULL || !lpy_is_instance (objects, lpy.PyList_Type))
@@ -1391,6 +1459,17 @@ linger_snapshot_take (linger_writer *w, uint32_t snapshot_id, uint32_t reason)
               *v = (uint32_t) s->closure_codes.len;
             }
         }
+      /* Roots that no traversal reaches (an atexit callback's untracked
+       * args tuple) are recorded first. */
+      for (size_t i = 0; i < s->atexits.len; i++)
+        {
+          linger_atexit_entry *e = &s->atexits.items[i];
+          uint64_t parts[3] = { e->func, e->args, e->kwargs };
+          for (int j = 0; j < 3; j++)
+            if (parts[j] != 0)
+              queue (s, (lpy_object *) (uintptr_t) parts[j]);
+        }
+      drain (s);
       for (ssize_t i = 0; i < n && !s->failed && !w->failed; i++)
         {
           lpy_object *o = lpy.PyList_GetItem (objects, i);
@@ -1404,6 +1483,7 @@ linger_snapshot_take (linger_writer *w, uint32_t snapshot_id, uint32_t reason)
           drain (s);
         }
       write_finalizers (s);
+      write_atexits (s);
     }
   lpy.PyErr_Clear ();
 

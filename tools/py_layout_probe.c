@@ -15,6 +15,9 @@
 #if PY_VERSION_HEX >= 0x03090000 && PY_VERSION_HEX < 0x030b0000
 #include "internal/pycore_pystate.h"
 #endif
+#if PY_VERSION_HEX >= 0x030a0000
+#include "internal/pycore_interp.h"
+#endif
 #include "frameobject.h"
 
 int
@@ -31,6 +34,12 @@ main (void)
   printf ("    .dk_indices = %zu,\n", offsetof (PyDictKeysObject, dk_indices));
   printf ("    .unicode_entry_size = %zu,\n", sizeof (PyDictUnicodeEntry));
   printf ("    .dict_values_values = %zu,\n", offsetof (PyDictValues, values));
+#endif
+#if PY_VERSION_HEX >= 0x030a0000
+  /* atexit callbacks live in the interpreter state from 3.10. */
+  printf ("    .interp_atexit = %zu,\n", offsetof (PyInterpreterState, atexit));
+  printf ("    .atexit_callbacks = %zu,\n", offsetof (struct atexit_state, callbacks));
+  printf ("    .atexit_ncallbacks = %zu,\n", offsetof (struct atexit_state, ncallbacks));
 #endif
   printf ("  },\n");
   return 0;
