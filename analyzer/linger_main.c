@@ -17,9 +17,13 @@
 
 static const char usage_text[] =
   "Usage:\n"
-  "  linger run [--output FILE] [--] COMMAND [ARG...]\n"
+  "  linger run [--output FILE] [--snapshot-interval SECONDS]\n"
+  "             [--snapshot-signal SIGUSR1|SIGUSR2|SIGRTMIN+N|off] [--] COMMAND [ARG...]\n"
   "      Run COMMAND with the linger shim preloaded; every process that runs\n"
   "      Python writes a trace.  --output names the trace of COMMAND itself.\n"
+  "      A snapshot is taken at exit, whenever the program receives the\n"
+  "      snapshot signal (default SIGUSR2; the program's own handler for it\n"
+  "      still runs), and every SECONDS with --snapshot-interval.\n"
   "  linger report [--format=text|json] [--all] TRACE\n"
   "      Analyse a trace: objects kept alive by their own finalizer,\n"
   "      objects in a cycle through a bound method of themselves.\n"
@@ -141,6 +145,33 @@ cmd_run (int    argc,
         }
       else if (g_str_has_prefix (arg, "--output="))
         output = arg + strlen ("--output=");
+      else if (strcmp (arg, "--snapshot-interval") == 0 || g_str_has_prefix (arg, "--snapshot-interval=")
+               || strcmp (arg, "--snapshot-signal") == 0 || g_str_has_prefix (arg, "--snapshot-signal="))
+        {
+          /* Options for the shim travel in its environment variables,
+           * which the program inherits from this process. */
+          gboolean interval = g_str_has_prefix (arg, "--snapshot-interval");
+          const char *eq = strchr (arg, '=');
+          const char *value;
+
+          if (eq != NULL)
+            value = eq + 1;
+          else if (i + 1 < argc)
+            value = argv[++i];
+          else
+            return usage_error ("%s needs a value", arg);
+          if (interval)
+            {
+              char *end = NULL;
+              double secs = g_ascii_strtod (value, &end);
+
+              if (end == value || *end != '\0' || !(secs > 0))
+                return usage_error ("--snapshot-interval wants a number of seconds > 0, not '%s'", value);
+              g_setenv ("LINGER_SNAPSHOT_INTERVAL", value, TRUE);
+            }
+          else
+            g_setenv ("LINGER_SNAPSHOT_SIGNAL", value, TRUE);
+        }
       else if (strcmp (arg, "--help") == 0 || strcmp (arg, "-h") == 0)
         {
           fputs (usage_text, stdout);

@@ -182,6 +182,7 @@ linger_root_kind_name (guint32 kind)
     case LINGER_ROOT_BUILTINS: return "builtins";
     case LINGER_ROOT_SYS: return "sys";
     case LINGER_ROOT_GARBAGE: return "gc.garbage";
+    case LINGER_ROOT_ATEXIT: return "atexit";
     default: return "unknown";
     }
 }
@@ -481,7 +482,7 @@ check_entries (Reader       *r,
           {
             linger_root_entry e;
             memcpy (&e, entries + (gsize) i * sizeof e, sizeof e);
-            if (!check_enum (r, e.kind, LINGER_ROOT_MODULE, LINGER_ROOT_GARBAGE,
+            if (!check_enum (r, e.kind, LINGER_ROOT_MODULE, LINGER_ROOT_ATEXIT,
                              "root kind", offset, type, error)
                 || !check_string (r, e.label, "root label", offset, type, error))
               return FALSE;

@@ -12,6 +12,7 @@
 
 #include "linger_output.h"
 #include "linger_python.h"
+#include "linger_trigger.h"
 
 static void
 fork_prepare (void)
@@ -35,6 +36,7 @@ fork_child (void)
 typedef void (*exit_fn) (int) __attribute__ ((noreturn));
 static exit_fn real__exit;
 static exit_fn real__Exit;
+static __sighandler_t (*real_signal) (int, __sighandler_t);
 
 __attribute__ ((constructor)) static void
 linger_preload_init (void)
@@ -42,6 +44,8 @@ linger_preload_init (void)
   /* Resolved now: dlsym at exit time could allocate in a dying process. */
   real__exit = (exit_fn) dlsym (RTLD_NEXT, "_exit");
   real__Exit = (exit_fn) dlsym (RTLD_NEXT, "_Exit");
+  real_signal = (__sighandler_t (*) (int, __sighandler_t)) dlsym (RTLD_NEXT, "signal");
+  linger_trigger_preinit ();
   linger_output_init ();
   pthread_atfork (fork_prepare, fork_parent, fork_child);
   linger_python_init ();
@@ -75,4 +79,21 @@ _Exit (int status)
     real__Exit (status);
   syscall (SYS_exit_group, status);
   __builtin_unreachable ();
+}
+
+/* The snapshot signal stays linger's while the program believes it set its
+ * own handler (which linger calls); every other signal goes straight
+ * through. */
+__attribute__ ((visibility ("default"))) int
+sigaction (int sig, const struct sigaction *act, struct sigaction *oldact)
+{
+  return linger_trigger_sigaction (sig, act, oldact);
+}
+
+__attribute__ ((visibility ("default"))) __sighandler_t
+signal (int sig, __sighandler_t handler)
+{
+  if (!linger_trigger_owns (sig) && real_signal != NULL)
+    return real_signal (sig, handler);
+  return linger_trigger_signal (sig, handler);
 }

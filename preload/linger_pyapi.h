@@ -91,6 +91,7 @@ enum
   X (const char *, PyUnicode_AsUTF8AndSize, (lpy_object *, ssize_t *), 0)               \
   X (lpy_object *, PyUnicode_InternFromString, (const char *), 0)                       \
   X (long long, PyLong_AsLongLongAndOverflow, (lpy_object *, int *), 0)                 \
+  X (lpy_object *, PyLong_FromLong, (long), 0)                                          \
   X (int, PyDict_Next, (lpy_object *, ssize_t *, lpy_object **, lpy_object **), 0)      \
   X (lpy_object *, PyDict_GetItemString, (lpy_object *, const char *), 0)               \
   X (lpy_object *, PyDict_GetItem, (lpy_object *, lpy_object *), 0)                     \

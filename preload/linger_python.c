@@ -9,6 +9,7 @@
 #include "linger_py_layout.h"
 #include "linger_pyapi.h"
 #include "linger_snapshot.h"
+#include "linger_trigger.h"
 
 /* Set while the shim itself runs Python API: audit events our own calls
  * raise (gc.get_objects, sys._current_frames) must not re-enter. */
@@ -114,6 +115,14 @@ return_none (void)
   return lpy._Py_NoneStruct;
 }
 
+/* From the private signal's Python-level handler: main thread, GIL held. */
+static void
+trigger_snapshot (unsigned reason)
+{
+  if (!exit_snapshot_taken)
+    take_snapshot (reason);
+}
+
 /* Registered with threading._register_atexit (3.9+). */
 static lpy_object *
 exit_snapshot_cb (lpy_object *self, lpy_object *unused)
@@ -121,6 +130,7 @@ exit_snapshot_cb (lpy_object *self, lpy_object *unused)
   if (!exit_snapshot_taken)
     {
       exit_snapshot_taken = true;
+      linger_trigger_stop ();
       take_snapshot (LINGER_SNAPSHOT_AT_EXIT);
     }
   return return_none ();
@@ -204,6 +214,8 @@ install_exit_trigger (void)
     }
   if (threading)
     lpy.Py_DecRef (threading);
+  if (problem == NULL)
+    linger_trigger_start (trigger_snapshot);
   if (problem != NULL)
     {
       char msg[256];
@@ -281,4 +293,5 @@ linger_python_fork_child (void)
   exit_snapshot_taken = false;
   next_snapshot_id = 1;
   in_shim = 0;
+  linger_trigger_fork_child ();
 }
