@@ -45,6 +45,7 @@ record_type_name (guint16 type)
     case LINGER_REC_WEAKREFS: return "WEAKREFS";
     case LINGER_REC_SNAPSHOT_END: return "SNAPSHOT_END";
     case LINGER_REC_MESSAGE: return "MESSAGE";
+    case LINGER_REC_ATEXIT: return "ATEXIT";
     case LINGER_REC_END: return "END";
     default: return "unknown";
     }
@@ -81,6 +82,7 @@ linger_snapshot_new (void)
   s->roots = g_array_new (FALSE, FALSE, sizeof (linger_root_entry));
   s->finalizers = g_array_new (FALSE, FALSE, sizeof (linger_finalizer_entry));
   s->weakrefs = g_array_new (FALSE, FALSE, sizeof (linger_weakref_entry));
+  s->atexits = g_array_new (FALSE, FALSE, sizeof (linger_atexit_entry));
   return s;
 }
 
@@ -94,6 +96,7 @@ linger_snapshot_free (LingerSnapshot *s)
   g_array_unref (s->roots);
   g_array_unref (s->finalizers);
   g_array_unref (s->weakrefs);
+  g_array_unref (s->atexits);
   g_free (s);
 }
 
@@ -481,8 +484,11 @@ check_entries (Reader       *r,
         case LINGER_REC_ROOTS:
           {
             linger_root_entry e;
+            /* ATEXIT roots came with format 1.1. */
+            guint32 max_kind = r->trace->version_minor >= 1 ? LINGER_ROOT_ATEXIT : LINGER_ROOT_GARBAGE;
+
             memcpy (&e, entries + (gsize) i * sizeof e, sizeof e);
-            if (!check_enum (r, e.kind, LINGER_ROOT_MODULE, LINGER_ROOT_ATEXIT,
+            if (!check_enum (r, e.kind, LINGER_ROOT_MODULE, max_kind,
                              "root kind", offset, type, error)
                 || !check_string (r, e.label, "root label", offset, type, error))
               return FALSE;
@@ -525,6 +531,7 @@ read_batch (Reader       *r,
     case LINGER_REC_ROOTS: entry_size = sizeof (linger_root_entry); break;
     case LINGER_REC_FINALIZERS: entry_size = sizeof (linger_finalizer_entry); break;
     case LINGER_REC_WEAKREFS: entry_size = sizeof (linger_weakref_entry); break;
+    case LINGER_REC_ATEXIT: entry_size = sizeof (linger_atexit_entry); break;
     default: g_assert_not_reached ();
     }
 
@@ -549,6 +556,7 @@ read_batch (Reader       *r,
     case LINGER_REC_ROOTS: dest = r->open->roots; break;
     case LINGER_REC_FINALIZERS: dest = r->open->finalizers; break;
     case LINGER_REC_WEAKREFS: dest = r->open->weakrefs; break;
+    case LINGER_REC_ATEXIT: dest = r->open->atexits; break;
     default: g_assert_not_reached ();
     }
   g_array_append_vals (dest, rec + sizeof b, b.count);
@@ -600,6 +608,7 @@ read_record (Reader       *r,
     case LINGER_REC_ROOTS:
     case LINGER_REC_FINALIZERS:
     case LINGER_REC_WEAKREFS:
+    case LINGER_REC_ATEXIT:
       return read_batch (r, type, rec, size, offset, error);
     case LINGER_REC_SNAPSHOT_END: return read_snapshot_end (r, rec, size, offset, error);
     case LINGER_REC_MESSAGE: return read_message (r, rec, size, offset, error);

@@ -40,6 +40,7 @@ typedef struct
   GArray     *roots;          /* linger_root_entry */
   GArray     *finalizers;     /* linger_finalizer_entry */
   GArray     *weakrefs;       /* linger_weakref_entry */
+  GArray     *atexits;        /* linger_atexit_entry (format 1.1; empty in 1.0) */
 } LingerSnapshot;
 
 typedef struct
