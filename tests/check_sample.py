@@ -9,12 +9,20 @@ Sample check (one sample, one interpreter, one mode):
      requires identical stdout and exit status;
   2. runs `linger report --format=json` on the trace and validates the JSON
      contract (fields and types, trace.python is PY's version, complete);
-  3. checks the sample's header: every `# linger-expect: KIND TYPE
-     [count=N] [state=S] [severity=S]` matches its own finding (kind,
-     objects[0].type and the given fields); a finding of an expected kind
-     that no expectation matched is an error; `# linger-expect-not: KIND
-     [TYPE]` kinds are absent; `# linger-expect-none` means no finding;
-  4. runs the text report: exit status 0, and it names every expected kind.
+  3. checks the sample's header (samples/README.md describes it): every
+     `# linger-expect: KIND TYPE [key=value|key>=N|key<=N ...]` matches a
+     finding of its own (kind, objects[0].type and the given fields, a
+     key being a field of the finding or a dotted path into it, such as
+     finalizer.via); `linger-expect-path` and `linger-expect-held-by` pin
+     the example's path and held_by; every finding must be declared by a
+     line (whatever its kind); `# linger-expect-not: KIND [TYPE]` kinds
+     are absent; `# linger-expect-none` means no finding.  A line written
+     `linger-expect [--opt ...]: ...` is about `linger report --opt ...`:
+     each set of options is one more report of the same trace;
+  4. checks the JSON contract of every report: a live finding has a
+     held_by path from a root, a garbage one has none; `--all` lists each
+     instance once and adds up to the grouped counts; the text report
+     exits 0 and names every expected kind.
 
   Modes: plain; xdev (`PY -X dev`); pymalloc-debug (PYTHONMALLOC=debug),
   used for both the bare run and the run under linger.  The interpreter
@@ -65,10 +73,18 @@ TIMEOUT = 120  # seconds, for any single command
 
 KNOWN_SEVERITIES = ('error', 'warning', 'info')
 KNOWN_STATES = ('live', 'garbage')
-EXPECT_RE = re.compile(r'^#\s*linger-expect(?P<what>-not|-none|-path)?\s*(?::\s*(?P<rest>.*))?$')
+# "# linger-expect[-not|-none|-path|-held-by] [OPTIONS]: ..."; OPTIONS, in
+# brackets, are extra `linger report` options the line is about.
+EXPECT_RE = re.compile(r'^#\s*linger-expect(?P<what>-not|-none|-path|-held-by)?'
+                       r'(?:\s*\[(?P<opts>[^\]]*)\])?\s*(?::\s*(?P<rest>.*))?$')
 # "# linger-expect-path: KIND TYPE: step → step → target" pins the example
-# path of the finding an earlier linger-expect line declared.
+# path of the finding an earlier linger-expect line declared;
+# "# linger-expect-held-by: KIND TYPE: step → ..." pins its held_by.
 EXPECT_PATH_RE = re.compile(r'^(?P<kind>\S+)\s+(?P<type>\S+?):\s+(?P<path>\S.*)$')
+# A field of a linger-expect line: key=value, key>=N or key<=N.  The key
+# is a top-level field of the finding or a dotted path into it
+# (finalizer.via=atexit).
+FIELD_RE = re.compile(r'^(?P<key>[A-Za-z_][A-Za-z0-9_.]*)(?P<op>=|>=|<=)(?P<value>.*)$')
 TRACE_LINE_RE = re.compile(r'^linger: trace written to (?P<path>.+)$')
 ADDRESS_RE = re.compile(r'^0x[0-9a-fA-F]+$')
 ALLOCATED_AT_RE = re.compile(r'^.+:[0-9]+$')
@@ -163,13 +179,33 @@ def clean_env(extra=None):
 # Sample headers
 
 
+def parse_value(text):
+    if re.match(r'^-?[0-9]+$', text):
+        return int(text)
+    return {'true': True, 'false': False, 'null': None}.get(text, text)
+
+
+def field_of(finding, key):
+    """The value at a dotted key of a finding, or a marker if absent."""
+    value = finding
+    for part in key.split('.'):
+        if not isinstance(value, dict) or part not in value:
+            return MISSING
+        value = value[part]
+    return value
+
+
+MISSING = object()
+
+
 class Expectation:
     def __init__(self, kind, type_name, fields, line):
         self.kind = kind
         self.type_name = type_name
-        self.fields = fields  # count (int), state, severity
+        self.fields = fields  # [(key, op, value)]: count, state, severity, or any dotted key
         self.line = line
         self.path = None      # ' → '.join(finding['path']), if pinned
+        self.held_by = None   # ' → '.join(finding['held_by']), if pinned
 
     def matches(self, finding):
         if finding.get('kind') != self.kind:
@@ -177,10 +213,19 @@ class Expectation:
         objects = finding.get('objects') or []
         if not objects or objects[0].get('type') != self.type_name:
             return False
-        for key, value in self.fields.items():
-            if finding.get(key) != value:
+        for key, op, value in self.fields:
+            have = field_of(finding, key)
+            if have is MISSING:
+                return False
+            if isinstance(have, list) and isinstance(value, str):
+                have = ','.join(str(h) for h in have)
+            if op == '=' and have != value:
+                return False
+            if op in ('>=', '<=') and not (is_int(have) and (have >= value if op == '>=' else have <= value)):
                 return False
         if self.path is not None and ' → '.join(finding.get('path') or []) != self.path:
+            return False
+        if self.held_by is not None and ' → '.join(finding.get('held_by') or []) != self.held_by:
             return False
         return True
 
@@ -188,10 +233,24 @@ class Expectation:
         return self.line
 
 
+class Spec:
+    """What one `linger report` of the sample (with some extra options) must show."""
+
+    def __init__(self, options):
+        self.options = options   # tuple of extra `linger report` arguments
+        self.expects = []
+        self.nots = []           # (kind, type or None, line)
+        self.none = False
+
+    def label(self):
+        return ' '.join(self.options) if self.options else 'default options'
+
+
 def parse_header(path):
-    """Returns (expects, expect_nots, expect_none) from the sample's leading
-    comment block."""
-    expects, nots, none = [], [], False
+    """Returns the sample's expectations from its leading comment block: a
+    list of Spec, the one for the default report options first (it is
+    always there, empty if the header has only option-qualified lines)."""
+    specs = {(): Spec(())}
     with open(path, encoding='utf-8') as f:
         for raw in f:
             line = raw.strip()
@@ -204,46 +263,57 @@ def parse_header(path):
                 if 'linger-expect' in line:
                     raise CheckFailed('{}: malformed header line: {}'.format(path, line))
                 continue
+            options = tuple((m.group('opts') or '').split())
+            spec = specs.setdefault(options, Spec(options))
             what, rest = m.group('what'), (m.group('rest') or '').split()
-            if what == '-path':
+            if what in ('-path', '-held-by'):
                 pm = EXPECT_PATH_RE.match(m.group('rest') or '')
                 if not pm:
-                    raise CheckFailed('{}: want "linger-expect-path: KIND TYPE: PATH": {}'.format(path, line))
-                owners = [e for e in expects if e.kind == pm.group('kind') and e.type_name == pm.group('type')]
+                    raise CheckFailed('{}: want "linger-expect{}: KIND TYPE: PATH": {}'.format(path, what, line))
+                owners = [e for e in spec.expects if e.kind == pm.group('kind') and e.type_name == pm.group('type')]
                 if len(owners) != 1:
-                    raise CheckFailed('{}: linger-expect-path needs exactly one earlier linger-expect '
-                                      'line of the same kind and type: {}'.format(path, line))
-                owners[0].path = pm.group('path').strip()
+                    raise CheckFailed('{}: linger-expect{} needs exactly one earlier linger-expect '
+                                      'line of the same kind, type and options: {}'.format(path, what, line))
+                if what == '-path':
+                    owners[0].path = pm.group('path').strip()
+                else:
+                    owners[0].held_by = pm.group('path').strip()
                 continue
             if what == '-none':
                 if rest:
                     raise CheckFailed('{}: linger-expect-none takes no argument: {}'.format(path, line))
-                none = True
+                spec.none = True
             elif what == '-not':
                 if len(rest) not in (1, 2):
                     raise CheckFailed('{}: want "linger-expect-not: KIND [TYPE]": {}'.format(path, line))
-                nots.append((rest[0], rest[1] if len(rest) == 2 else None, line))
+                spec.nots.append((rest[0], rest[1] if len(rest) == 2 else None, line))
             else:
                 if len(rest) < 2:
                     raise CheckFailed('{}: want "linger-expect: KIND TYPE [key=value...]": {}'.format(path, line))
-                fields = {}
+                fields = []
                 for item in rest[2:]:
-                    key, sep, value = item.partition('=')
-                    if not sep or key not in ('count', 'state', 'severity'):
-                        raise CheckFailed('{}: unknown field {!r}: {}'.format(path, item, line))
-                    if key == 'count':
-                        value = int(value)
+                    fm = FIELD_RE.match(item)
+                    if not fm:
+                        raise CheckFailed('{}: want key=value, key>=N or key<=N, not {!r}: {}'.format(
+                            path, item, line))
+                    key, op, value = fm.group('key'), fm.group('op'), parse_value(fm.group('value'))
+                    if key == 'count' and not is_int(value):
+                        raise CheckFailed('{}: count wants a number: {}'.format(path, line))
                     elif key == 'state' and value not in KNOWN_STATES:
                         raise CheckFailed('{}: unknown state {!r}: {}'.format(path, value, line))
                     elif key == 'severity' and value not in KNOWN_SEVERITIES:
                         raise CheckFailed('{}: unknown severity {!r}: {}'.format(path, value, line))
-                    fields[key] = value
-                expects.append(Expectation(rest[0], rest[1], fields, line))
-    if none and expects:
-        raise CheckFailed('{}: linger-expect-none together with linger-expect'.format(path))
-    if not (expects or nots or none):
+                    if op != '=' and not is_int(value):
+                        raise CheckFailed('{}: {} wants a number: {}'.format(path, op, line))
+                    fields.append((key, op, value))
+                spec.expects.append(Expectation(rest[0], rest[1], fields, line))
+    for spec in specs.values():
+        if spec.none and spec.expects:
+            raise CheckFailed('{}: linger-expect-none together with linger-expect ({})'.format(
+                path, spec.label()))
+    if not any(spec.expects or spec.nots or spec.none for spec in specs.values()):
         raise CheckFailed('{}: the sample declares no linger-expect line'.format(path))
-    return expects, nots, none
+    return [specs[()]] + [specs[k] for k in sorted(specs) if k != ()]
 
 
 # ----------------------------------------------------------------------------
@@ -320,6 +390,23 @@ def validate_report(report):
              '{}.path: want a non-empty array of strings, got {!r}'.format(where, path))
         want(isinstance(f.get('hint'), str) and f.get('hint'),
              '{}.hint: want a non-empty string, got {!r}'.format(where, f.get('hint')))
+        # Every live finding says what holds it, from a root; a garbage
+        # one is held by nothing the program can reach.
+        held_by = f.get('held_by')
+        if f.get('state') == 'live':
+            want(isinstance(held_by, list) and held_by and all(isinstance(p, str) for p in held_by),
+                 '{}.held_by: a live finding wants a non-empty array of strings, got {!r}'.format(
+                     where, held_by))
+            want(isinstance(f.get('held_by_root'), str) and f.get('held_by_root'),
+                 '{}.held_by_root: a live finding wants a non-empty string, got {!r}'.format(
+                     where, f.get('held_by_root')))
+        elif f.get('state') == 'garbage':
+            want(held_by is None,
+                 '{}.held_by: a garbage finding is held by nothing, got {!r}'.format(where, held_by))
+        for key in ('retained_bytes', 'retained_objects'):
+            if key in f:
+                want(is_int(f[key]) and f[key] >= 0,
+                     '{}.{}: want an integer >= 0, got {!r}'.format(where, key, f[key]))
     return problems
 
 
@@ -398,12 +485,21 @@ def check_trace_written(traced, trace, failures):
     return True
 
 
-def match_expectations(findings, expects, nots, none):
-    """Returns a list of problems."""
+def describe_finding(f):
+    objs = f.get('objects') or [{}]
+    return '{} {} count={} state={}'.format(f.get('kind'), objs[0].get('type'), f.get('count'), f.get('state'))
+
+
+def match_expectations(findings, spec):
+    """Returns a list of problems.  Every finding must be accounted for
+    by an expectation of its own: a finding no linger-expect line declares
+    is an error, whatever its kind."""
     problems = []
+    expects, nots, none = spec.expects, spec.nots, spec.none
     if none:
         if findings:
-            problems.append('linger-expect-none, but the report has {} finding(s)'.format(len(findings)))
+            problems.append('linger-expect-none, but the report has {} finding(s): {}'.format(
+                len(findings), '; '.join(describe_finding(f) for f in findings)))
         return problems
 
     # Match each expectation to a finding of its own (small backtracking
@@ -428,27 +524,53 @@ def match_expectations(findings, expects, nots, none):
         # has one, that they cannot all be satisfied at once.
         lonely = [e for e in expects if not any(e.matches(f) for f in findings)]
         for e in lonely or expects:
-            problems.append('no finding matches: {}{}'.format(
-                e.line, '\n    with path: ' + e.path if e.path else ''))
+            problems.append('no finding matches: {}{}{}'.format(
+                e.line, '\n    with path: ' + e.path if e.path else '',
+                '\n    held by: ' + e.held_by if e.held_by else ''))
         if not lonely:
             problems.append('(each expectation has a candidate, but not one finding each)')
         matched = set()
     else:
         matched = set(assignment.values())
 
-    expected_kinds = {e.kind for e in expects}
-    for j, f in enumerate(findings):
-        if j not in matched and f.get('kind') in expected_kinds:
-            objs = f.get('objects') or [{}]
-            problems.append('unexpected finding: {} {} count={} state={}'.format(
-                f.get('kind'), objs[0].get('type'), f.get('count'), f.get('state')))
+    if matched or not expects:
+        for j, f in enumerate(findings):
+            if j not in matched:
+                problems.append('unexpected finding: ' + describe_finding(f))
+    else:
+        # The expectations could not be matched: show what there is.
+        for f in findings:
+            problems.append('the report has: {}\n    path: {}\n    held by: {}'.format(
+                describe_finding(f), ' → '.join(f.get('path') or []),
+                ' → '.join(f.get('held_by') or []) or '-'))
 
     for kind, type_name, line in nots:
         for f in findings:
             objs = f.get('objects') or [{}]
             if f.get('kind') == kind and (type_name is None or objs[0].get('type') == type_name):
-                problems.append('{} -- but the report has: {} {} count={} state={}'.format(
-                    line, f.get('kind'), objs[0].get('type'), f.get('count'), f.get('state')))
+                problems.append('{} -- but the report has: {}'.format(line, describe_finding(f)))
+    return problems
+
+
+def check_all_listing(grouped, every):
+    """`linger report --all` lists every instance of the grouped report:
+    each entry has count 1, and the instances of each kind and type add up
+    to the grouped counts."""
+    problems = []
+    want = {}
+    for f in grouped:
+        key = (f.get('kind'), (f.get('objects') or [{}])[0].get('type'))
+        want[key] = want.get(key, 0) + f.get('count', 0)
+    have = {}
+    for f in every:
+        if f.get('count') != 1:
+            problems.append('--all: an entry with count {}: {}'.format(f.get('count'), describe_finding(f)))
+        key = (f.get('kind'), (f.get('objects') or [{}])[0].get('type'))
+        have[key] = have.get(key, 0) + 1
+    for key in sorted(set(want) | set(have), key=str):
+        if want.get(key, 0) != have.get(key, 0):
+            problems.append('--all lists {} instance(s) of {} {}, the grouped report counts {}'.format(
+                have.get(key, 0), key[0], key[1], want.get(key, 0)))
     return problems
 
 
@@ -467,9 +589,63 @@ def mode_env(mode):
     return clean_env({'PYTHONMALLOC': 'debug'} if mode == 'pymalloc-debug' else None)
 
 
+def check_spec(linger, trace, work, spec, version, python, failures, notes):
+    """One `linger report` of the trace (with spec's extra options), in
+    JSON, in JSON with --all, and as text."""
+    where = '' if not spec.options else '[{}] '.format(spec.label())
+    json_result = run([linger, 'report', '--format=json'] + list(spec.options) + [trace], cwd=work)
+    try:
+        report = load_json_report(json_result)
+    except CheckFailed as e:
+        failures.append(where + str(e))
+        return
+    notes.insert(0, '--- report (JSON{}):\n{}'.format(', ' + spec.label() if spec.options else '',
+                                                      pretty(report)))
+    shape = validate_report(report)
+    failures.extend(where + 'JSON contract: ' + p for p in shape)
+    if shape:
+        return
+
+    t = report['trace']
+    if not spec.options:
+        if t['python'] != version:
+            failures.append('trace.python is {!r}, want {!r}'.format(t['python'], version))
+        if t['complete'] is not True:
+            failures.append('trace.complete is {!r} for a program that exited normally'.format(t['complete']))
+        if t['program'] != os.path.basename(python):
+            failures.append('trace.program is {!r}, want {!r}'.format(
+                t['program'], os.path.basename(python)))
+        if t['objects'] <= 0:
+            failures.append('trace.objects is {!r} for a Python program'.format(t['objects']))
+
+    failures.extend(where + p for p in match_expectations(report['findings'], spec))
+
+    every = run([linger, 'report', '--format=json', '--all'] + list(spec.options) + [trace], cwd=work)
+    try:
+        every_report = load_json_report(every)
+        shape = validate_report(every_report)
+        failures.extend(where + '--all: JSON contract: ' + p for p in shape)
+        if not shape:
+            failures.extend(where + p for p in check_all_listing(report['findings'], every_report['findings']))
+    except CheckFailed as e:
+        failures.append(where + '--all: ' + str(e))
+
+    text = run([linger, 'report'] + list(spec.options) + [trace], cwd=work)
+    if text.signalled or text.status != 0:
+        failures.append(where + 'linger report (text) failed: {}'.format(text.describe()))
+        notes.append(text.dump('text report'))
+    else:
+        body = text.text('stdout')
+        for kind in sorted({e.kind for e in spec.expects}):
+            if kind not in body:
+                failures.append(where + 'the text report does not mention {}'.format(kind))
+        if failures:
+            notes.append(text.dump('text report'))
+
+
 def check_sample(args):
     sample = os.path.abspath(args.sample)
-    expects, nots, none = parse_header(sample)
+    specs = parse_header(sample)
     version = python_version(args.python)
     check_linger(args.linger)
     linger = os.path.abspath(args.linger)
@@ -504,38 +680,8 @@ def check_sample(args):
         if not check_trace_written(traced, trace, failures):
             raise CheckFailed('')
 
-        json_result = run([linger, 'report', '--format=json', trace], cwd=work)
-        report = load_json_report(json_result)
-        notes.insert(0, '--- report (JSON):\n' + pretty(report))
-        shape = validate_report(report)
-        failures.extend('JSON contract: ' + p for p in shape)
-        if shape:
-            raise CheckFailed('')
-
-        t = report['trace']
-        if t['python'] != version:
-            failures.append('trace.python is {!r}, want {!r}'.format(t['python'], version))
-        if t['complete'] is not True:
-            failures.append('trace.complete is {!r} for a program that exited normally'.format(t['complete']))
-        if t['program'] != os.path.basename(args.python):
-            failures.append('trace.program is {!r}, want {!r}'.format(
-                t['program'], os.path.basename(args.python)))
-        if t['objects'] <= 0:
-            failures.append('trace.objects is {!r} for a Python program'.format(t['objects']))
-
-        failures.extend(match_expectations(report['findings'], expects, nots, none))
-
-        text = run([linger, 'report', trace], cwd=work)
-        if text.signalled or text.status != 0:
-            failures.append('linger report (text) failed: {}'.format(text.describe()))
-            notes.append(text.dump('text report'))
-        else:
-            body = text.text('stdout')
-            for kind in sorted({e.kind for e in expects}):
-                if kind not in body:
-                    failures.append('the text report does not mention {}'.format(kind))
-            if failures:
-                notes.append(text.dump('text report'))
+        for spec in specs:
+            check_spec(linger, trace, work, spec, version, args.python, failures, notes)
     except CheckFailed as e:
         if str(e):
             failures.append(str(e))
@@ -787,7 +933,7 @@ def check_preload(args):
         raise CheckFailed('shim not found: {}'.format(shim))
     sample = os.path.abspath(args.sample or os.path.join(
         os.path.dirname(os.path.abspath(__file__)), '..', 'samples', 'python', 'finalize_keepalive.py'))
-    expects, nots, none = parse_header(sample)
+    expects = parse_header(sample)[0].expects
     version = python_version(args.python)
     program = os.path.basename(args.python)
     failures, notes = [], []
