@@ -1,23 +1,44 @@
 /* linger_analysis.c: a trace, its snapshot, graph and findings. */
 #include "linger_analysis.h"
 
-LingerAnalysis *
-linger_analysis_new_for_trace (LingerTrace *trace,
-                               gboolean     all)
+static LingerAnalysis *
+analyse (LingerTrace    *trace,
+         LingerSnapshot *snapshot,
+         gboolean        all)
 {
   LingerAnalysis *a = g_new0 (LingerAnalysis, 1);
 
   a->trace = trace;
-  a->snapshot = linger_trace_pick_snapshot (trace);
+  a->snapshot = snapshot;
   if (a->snapshot != NULL)
     {
       a->graph = linger_graph_new (trace, a->snapshot);
+      a->dominators = linger_dominators_compute (a->graph);
       a->findings = linger_findings_compute (a->graph, !all);
+      linger_dominators_measure_findings (a->dominators, a->graph, a->findings);
     }
   else
     {
       a->findings = g_ptr_array_new_with_free_func ((GDestroyNotify) linger_finding_free);
     }
+  return a;
+}
+
+LingerAnalysis *
+linger_analysis_new_for_trace (LingerTrace *trace,
+                               gboolean     all)
+{
+  return analyse (trace, linger_trace_pick_snapshot (trace), all);
+}
+
+LingerAnalysis *
+linger_analysis_new_for_snapshot (LingerTrace    *trace,
+                                  LingerSnapshot *snapshot,
+                                  gboolean        all)
+{
+  LingerAnalysis *a = analyse (trace, snapshot, all);
+
+  a->trace_borrowed = TRUE;
   return a;
 }
 
@@ -42,8 +63,10 @@ linger_analysis_free (LingerAnalysis *a)
   if (a == NULL)
     return;
   g_ptr_array_unref (a->findings);
+  linger_dominators_free (a->dominators);
   linger_graph_free (a->graph);
-  linger_trace_free (a->trace);
+  if (!a->trace_borrowed)
+    linger_trace_free (a->trace);
   g_free (a->path);
   g_free (a);
 }

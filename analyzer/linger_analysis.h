@@ -4,6 +4,7 @@
 
 #include <glib.h>
 
+#include "linger_dominators.h"
 #include "linger_findings.h"
 #include "linger_graph.h"
 #include "linger_reader.h"
@@ -17,6 +18,10 @@ typedef struct
   LingerSnapshot *snapshot;   /* borrowed from trace; NULL if it has none */
   LingerGraph    *graph;      /* NULL without a snapshot */
   GPtrArray      *findings;   /* LingerFinding; empty without a snapshot */
+  /* Who keeps what alive, and the live and garbage totals
+   * (linger_dominators.h); NULL without a snapshot. */
+  LingerDominators *dominators;
+  gboolean        trace_borrowed; /* linger_analysis_new_for_snapshot() */
 } LingerAnalysis;
 
 /* Reads @path and computes its findings (grouped unless @all).
@@ -28,6 +33,12 @@ LingerAnalysis *linger_analysis_new_for_file  (const char  *path,
 /* Takes ownership of @trace. */
 LingerAnalysis *linger_analysis_new_for_trace (LingerTrace *trace,
                                                gboolean     all);
+
+/* Analyses @snapshot of @trace, which the analysis borrows: both must
+ * outlive it (a diff judges two snapshots of one trace). */
+LingerAnalysis *linger_analysis_new_for_snapshot (LingerTrace    *trace,
+                                                  LingerSnapshot *snapshot,
+                                                  gboolean        all);
 
 void            linger_analysis_free          (LingerAnalysis *analysis);
 

@@ -8,6 +8,8 @@
  */
 #include "linger_dominators.h"
 
+#include "linger_findings.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -430,4 +432,66 @@ linger_dominators_retained_set (const LingerDominators *dom,
     *ret_bytes = bytes;
   if (ret_objects != NULL)
     *ret_objects = objects;
+}
+
+/* The nodes a finding's retained size is measured from: the objects it
+ * lists, found by address. */
+static void
+finding_nodes (const LingerGraph   *graph,
+               const LingerFinding *f,
+               GArray              *out)
+{
+  for (guint i = 0; i < f->objects->len; i++)
+    {
+      const LingerFindingObject *o = &g_array_index (f->objects, LingerFindingObject, i);
+      guint32 v = linger_graph_lookup (graph, o->address);
+
+      if (v != LINGER_NODE_NONE)
+        g_array_append_val (out, v);
+    }
+}
+
+typedef struct
+{
+  LingerFinding *finding;
+  guint          position;   /* in the order the findings came in */
+} Ranked;
+
+static int
+compare_ranked (const void *a,
+                const void *b)
+{
+  const Ranked *x = a;
+  const Ranked *y = b;
+
+  if (x->finding->severity != y->finding->severity)
+    return x->finding->severity > y->finding->severity ? -1 : 1;
+  if (x->finding->retained_bytes != y->finding->retained_bytes)
+    return x->finding->retained_bytes > y->finding->retained_bytes ? -1 : 1;
+  return x->position < y->position ? -1 : x->position > y->position;
+}
+
+void
+linger_dominators_measure_findings (const LingerDominators *dom,
+                                    const LingerGraph      *graph,
+                                    GPtrArray              *findings)
+{
+  g_autoptr(GArray) nodes = g_array_new (FALSE, FALSE, sizeof (guint32));
+  g_autofree Ranked *ranked = g_new (Ranked, MAX (findings->len, 1));
+
+  for (guint i = 0; i < findings->len; i++)
+    {
+      LingerFinding *f = g_ptr_array_index (findings, i);
+
+      g_array_set_size (nodes, 0);
+      finding_nodes (graph, f, nodes);
+      linger_dominators_retained_set (dom, (const guint32 *) (gpointer) nodes->data, nodes->len,
+                                      &f->retained_bytes, &f->retained_objects);
+      ranked[i] = (Ranked) { f, i };
+    }
+
+  /* qsort is not stable: the position breaks ties. */
+  qsort (ranked, findings->len, sizeof (Ranked), compare_ranked);
+  for (guint i = 0; i < findings->len; i++)
+    findings->pdata[i] = ranked[i].finding;
 }

@@ -85,6 +85,15 @@ void              linger_dominators_retained_set (const LingerDominators *dom,
                                                   guint64                *ret_bytes,
                                                   guint64                *ret_objects);
 
+/* Sets retained_bytes and retained_objects of every LingerFinding in
+ * @findings: what its objects retain together (for a cycle, every member
+ * listed; for a group, every instance it lists), then sorts @findings by
+ * severity and, within a severity, by retained bytes, largest first.
+ * Ties keep the order the findings came in, which is deterministic. */
+void              linger_dominators_measure_findings (const LingerDominators *dom,
+                                                      const LingerGraph      *graph,
+                                                      GPtrArray              *findings);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LingerDominators, linger_dominators_free)
 
 G_END_DECLS

@@ -48,6 +48,13 @@ typedef struct
   GPtrArray      *path;     /* char *, rendered steps */
   char           *hint;
 
+  /* What fixing it would free: the bytes and objects that only the
+   * finding's objects keep alive (their dominator subtrees, see
+   * linger_dominators.h); for a group, over all its instances, each
+   * object counted once.  Set by linger_dominators_measure_findings(). */
+  guint64         retained_bytes;
+  guint64         retained_objects;
+
   /* For a live finding: how the program reaches objects[0] (or the first
    * reachable member of a cycle) from a root, rendered like `path`, and
    * what kind of root that is ("module", "thread", "external", ...). */

@@ -180,6 +180,12 @@ write_trace (Json                 *j,
   json_string (j, "exit_path", linger_exit_path_name (t->exit_path));
   json_string (j, "format_version", format_version);
   json_uint (j, "objects", a->graph != NULL ? a->graph->n_nodes : 0);
+  /* Reachable from a root or not: the garbage is cycles the collector
+   * has not freed yet. */
+  json_uint (j, "live_objects", a->dominators != NULL ? a->dominators->live_objects : 0);
+  json_uint (j, "live_bytes", a->dominators != NULL ? a->dominators->live_bytes : 0);
+  json_uint (j, "garbage_objects", a->dominators != NULL ? a->dominators->garbage_objects : 0);
+  json_uint (j, "garbage_bytes", a->dominators != NULL ? a->dominators->garbage_bytes : 0);
   json_uint (j, "snapshots", t->snapshots->len);
   if (a->snapshot != NULL)
     {
@@ -235,6 +241,8 @@ write_finding (Json                *j,
   json_close (j, ']');
   if (f->n_members > 0)
     json_uint (j, "cycle_size", f->n_members);
+  json_uint (j, "retained_bytes", f->retained_bytes);
+  json_uint (j, "retained_objects", f->retained_objects);
   json_open (j, "path", '[');
   for (guint i = 0; i < f->path->len; i++)
     json_string (j, NULL, g_ptr_array_index (f->path, i));

@@ -51,6 +51,31 @@ field (Text       *t,
   g_string_append_c (t->out, ' ');
 }
 
+/* "512 bytes", "12.5 KiB", "2.0 MiB": exact below 10 KiB, one decimal
+ * above, the same in every locale. */
+static void
+append_bytes (GString *out,
+              guint64  bytes)
+{
+  static const char * const units[] = { "KiB", "MiB", "GiB", "TiB" };
+  guint64 scaled = bytes;
+  guint u = 0;
+
+  if (bytes < 10 * 1024)
+    {
+      g_string_append_printf (out, "%" G_GUINT64_FORMAT " bytes", bytes);
+      return;
+    }
+  /* Tenths of the largest unit that leaves at least 1. */
+  while (u + 1 < G_N_ELEMENTS (units) && scaled >= 1024 * 1024)
+    {
+      scaled /= 1024;
+      u++;
+    }
+  scaled = (scaled * 10 + 512) / 1024;
+  g_string_append_printf (out, "%" G_GUINT64_FORMAT ".%u %s", scaled / 10, (guint) (scaled % 10), units[u]);
+}
+
 static void
 write_header (Text                 *t,
               const LingerAnalysis *a)
@@ -103,6 +128,18 @@ write_header (Text                 *t,
   else
     g_string_append (t->out, "none");
   g_string_append_c (t->out, '\n');
+
+  if (a->dominators != NULL)
+    {
+      field (t, "live:");
+      g_string_append_printf (t->out, "%" G_GUINT64_FORMAT " objects, ", a->dominators->live_objects);
+      append_bytes (t->out, a->dominators->live_bytes);
+      g_string_append (t->out, " reachable from a root\n");
+      field (t, "garbage:");
+      g_string_append_printf (t->out, "%" G_GUINT64_FORMAT " objects, ", a->dominators->garbage_objects);
+      append_bytes (t->out, a->dominators->garbage_bytes);
+      g_string_append (t->out, " that no root reaches (cycles the collector has not freed yet)\n");
+    }
 
   field (t, "status:");
   if (tr->complete && tr->exit_path == LINGER_EXIT_UNDERSCORE)
@@ -180,6 +217,13 @@ write_finding (Text                *t,
   if (f->n_members > 0)
     g_string_append_printf (t->out, ", in a cycle of %u objects", f->n_members);
   g_string_append_c (t->out, '\n');
+
+  /* What fixing it gives back: the objects only this finding keeps. */
+  g_string_append_printf (t->out, "    %-10s ", "retains:");
+  append_bytes (t->out, f->retained_bytes);
+  g_string_append_printf (t->out, " in %" G_GUINT64_FORMAT " object%s%s\n", f->retained_objects,
+                          f->retained_objects == 1 ? "" : "s",
+                          f->count > 1 ? ", all instances together" : "");
 
   if (f->finalizer_via != NULL)
     g_string_append_printf (t->out, "    %-10s 0x%" G_GINT64_MODIFIER "x, holds it through %s%s\n",
