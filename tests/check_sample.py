@@ -52,6 +52,31 @@ Other checks:
         (with %p and %e expanded), else to linger.<program>.<pid>.trace in
         the current directory; the report finds the sample's expectations.
 
+    check_sample.py --linger L --python PY --check baseline
+        `PY -S -c pass` and `PY -S EMPTY.py` under linger: no finding at
+        all.  Without -S: only the findings SITE_FINDINGS explains by a
+        module the interpreter's .pth files import (checked by asking PY).
+    check_sample.py --linger L --python PY --check signal-snapshots
+        samples/snapshots/server_growth.py gets SIGUSR2 after each of two
+        batches of requests: the trace holds two signal snapshots and the
+        exit snapshot, output and exit status are unchanged, and the exit
+        report counts every request's garbage.
+    check_sample.py --linger L --python PY --check own-handler
+        samples/snapshots/own_signal_handler.py, which installs, replaces
+        and ignores SIGUSR2 handlers of its own and signals itself, behaves
+        exactly as without linger (also when started with SIGUSR2 ignored),
+        and each signal makes a snapshot.
+    check_sample.py --linger L [--shim S] --python PY --check interval
+        --snapshot-interval (and LINGER_SNAPSHOT_INTERVAL with LD_PRELOAD):
+        several interval snapshots, then the exit snapshot; bad values are
+        usage errors.
+    check_sample.py --linger L --python PY --check diff
+        `linger report --diff` between the two signal snapshots of the
+        server shows what grew.
+
+  The snapshot checks skip (77) only if linger rejects the option they
+  test as unknown: the feature is not there yet.
+
 Exit status: 0 pass, 1 fail, 77 skip (meson's convention).
 """
 
@@ -1003,6 +1028,401 @@ def check_preload(args):
 
 
 # ----------------------------------------------------------------------------
+# Reading a trace's records (only what the checks below need)
+
+
+REC_SNAPSHOT_BEGIN, REC_SNAPSHOT_END, REC_END = 4, 10, 64
+SNAPSHOT_REASONS = {1: 'exit', 2: 'signal', 3: 'interval', 4: 'api'}
+
+
+def trace_snapshots(path):
+    """[(id, reason, status or None if not closed)], ended: from the
+    records of a trace, as far as it is complete."""
+    try:
+        with open(path, 'rb') as f:
+            data = f.read()
+    except OSError:
+        return [], False
+    snapshots, ended, off = [], False, 64
+    if len(data) >= 16 and data[:8] == b'LINGERTR':
+        off = struct.unpack_from('<I', data, 12)[0]
+    while off + 8 <= len(data):
+        rtype, _, size = struct.unpack_from('<HHI', data, off)
+        if size < 8 or size % 8 or off + size > len(data):
+            break
+        if rtype == REC_SNAPSHOT_BEGIN and size >= 16:
+            sid, reason = struct.unpack_from('<II', data, off + 8)
+            snapshots.append([sid, SNAPSHOT_REASONS.get(reason, str(reason)), None])
+        elif rtype == REC_SNAPSHOT_END and size >= 16 and snapshots:
+            sid, status = struct.unpack_from('<II', data, off + 8)
+            if snapshots[-1][0] == sid:
+                snapshots[-1][2] = status
+        elif rtype == REC_END:
+            ended = True
+        off += size
+    return [tuple(x) for x in snapshots], ended
+
+
+def wait_for_snapshots(path, n, proc, timeout=60):
+    """Waits until the trace holds n closed snapshots; False on timeout or
+    if the process ended first."""
+    import time
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        snaps, _ = trace_snapshots(path)
+        if sum(1 for s in snaps if s[2] is not None) >= n:
+            return True
+        if proc.poll() is not None:
+            return False
+        time.sleep(0.05)
+    return False
+
+
+def feature_missing(linger, argv, what):
+    """Skips the check if `linger` rejects argv as an unknown option: the
+    feature has not landed.  Any other answer lets the check run."""
+    r = run([linger] + argv, env=clean_env())
+    err = r.text('stderr').lower()
+    if r.status == 2 and ('unknown option' in err or 'unrecognized' in err):
+        raise Skip('{} is not implemented yet ({} answers: {})'.format(
+            what, ' '.join(['linger'] + argv), r.text('stderr').strip()))
+
+
+def samples_root():
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'samples')
+
+
+def normalize_ready(text):
+    """The programs below print their pid in their first line."""
+    return re.sub(r'^ready [0-9]+$', 'ready PID', text, flags=re.M)
+
+
+# ----------------------------------------------------------------------------
+# Snapshots on a signal: a server that leaks between requests
+
+
+SERVER_BATCHES = [2, 5]   # requests handled before the first and the second SIGUSR2
+
+
+def run_server_with_signals(linger, python, tmp, notes):
+    """Runs samples/snapshots/server_growth.py bare (the same commands, no
+    signal) and under `linger run`, sending SIGUSR2 to the Python process
+    after each batch of requests and waiting for the snapshot to be in the
+    trace.  Returns (trace, failures)."""
+    program = os.path.join(samples_root(), 'snapshots', 'server_growth.py')
+    failures = []
+    commands = ''.join('request {}\n'.format(n) for n in SERVER_BATCHES) + 'quit\n'
+    argv = [python, '-S', program]
+    p = subprocess.run(argv, input=commands.encode(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       env=clean_env(), cwd=tmp, timeout=TIMEOUT)
+    bare = Result(argv, p.returncode, p.stdout, p.stderr)
+    notes.append(bare.dump('bare run'))
+
+    trace = os.path.join(tmp, 'server.trace')
+    targv = [linger, 'run', '--output', trace, '--'] + argv
+    proc = subprocess.Popen(targv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=clean_env(), cwd=tmp)
+    out_lines = []
+    try:
+        line = proc.stdout.readline().decode()
+        out_lines.append(line)
+        m = re.match(r'^ready ([0-9]+)$', line.strip())
+        if not m:
+            raise CheckFailed('the server did not say "ready PID" first: {!r}'.format(line))
+        pid = int(m.group(1))
+        for i, n in enumerate(SERVER_BATCHES):
+            proc.stdin.write('request {}\n'.format(n).encode())
+            proc.stdin.flush()
+            line = proc.stdout.readline().decode()
+            out_lines.append(line)
+            if not line.startswith('handled'):
+                raise CheckFailed('want "handled ...", got {!r}'.format(line))
+            # The Python process itself gets the signal, not `linger run`.
+            os.kill(pid, signal.SIGUSR2)
+            if not wait_for_snapshots(trace, i + 1, proc):
+                raise CheckFailed('no snapshot #{} in the trace after SIGUSR2 ({})'.format(
+                    i + 1, 'the program ended' if proc.poll() is not None else 'timed out'))
+        rest, err = proc.communicate(input=b'quit\n', timeout=TIMEOUT)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    traced = Result(targv, proc.returncode, ''.join(out_lines).encode() + rest, err)
+    notes.append(traced.dump('run under linger, SIGUSR2 after each batch'))
+    if normalize_ready(bare.text('stdout')) != normalize_ready(traced.text('stdout')):
+        failures.append('stdout differs under linger (pid aside):\n' + '\n'.join(difflib.unified_diff(
+            normalize_ready(bare.text('stdout')).splitlines(),
+            normalize_ready(traced.text('stdout')).splitlines(), 'bare', 'linger', lineterm='')))
+    if bare.status != traced.status:
+        failures.append('exit status differs: bare {}, under linger {}'.format(
+            bare.describe(), traced.describe()))
+    return trace, failures
+
+
+def check_signal_snapshots(args):
+    check_linger(args.linger)
+    linger = os.path.abspath(args.linger)
+    version = python_version(args.python)
+    feature_missing(linger, ['run', '--snapshot-signal', 'SIGUSR2', '--', 'true'], 'linger run --snapshot-signal')
+    notes = []
+    tmp = tempfile.mkdtemp(prefix='linger-check-')
+    try:
+        trace, failures = run_server_with_signals(linger, args.python, tmp, notes)
+        snaps, ended = trace_snapshots(trace)
+        notes.append('snapshots in the trace: {}'.format(snaps))
+        if [s[1] for s in snaps] != ['signal', 'signal', 'exit']:
+            failures.append('want snapshots [signal, signal, exit], the trace has {}'.format(snaps))
+        if not all(s[2] == 0 for s in snaps):
+            failures.append('a snapshot is not closed or not complete: {}'.format(snaps))
+        if not ended:
+            failures.append('the trace has no END record')
+
+        report = load_json_report(run([linger, 'report', '--format=json', trace], cwd=tmp))
+        notes.insert(0, '--- report (JSON):\n' + pretty(report))
+        shape = validate_report(report)
+        failures.extend('JSON contract: ' + p for p in shape)
+        if not shape:
+            if report['trace'].get('snapshots') != 3:
+                failures.append('trace.snapshots is {!r}, want 3'.format(report['trace'].get('snapshots')))
+            snap = report['trace'].get('snapshot') or {}
+            if snap.get('reason') != 'at exit':
+                failures.append('the report does not judge the exit snapshot: {!r}'.format(snap))
+            total = sum(SERVER_BATCHES)
+            spec = Spec(())
+            spec.expects.append(Expectation(
+                'bound-method-cycle', '__main__.Session', [('count', '=', total), ('state', '=', 'garbage')],
+                'bound-method-cycle __main__.Session count={} state=garbage'.format(total)))
+            failures.extend(match_expectations(report['findings'], spec))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return failures, notes, 'snapshots on SIGUSR2 of server_growth.py under Python {}'.format(version)
+
+
+def check_diff_report(args):
+    check_linger(args.linger)
+    linger = os.path.abspath(args.linger)
+    version = python_version(args.python)
+    feature_missing(linger, ['report', '--diff', '/nonexistent.trace'], 'linger report --diff')
+    notes = []
+    tmp = tempfile.mkdtemp(prefix='linger-check-')
+    try:
+        trace, failures = run_server_with_signals(linger, args.python, tmp, notes)
+        failures.extend(check_diff(linger, trace, tmp, notes))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return failures, notes, 'linger report --diff between two SIGUSR2 snapshots, Python {}'.format(version)
+
+
+def check_diff(linger, trace, cwd, notes):
+    """`linger report --diff` between the two signal snapshots: the types
+    that grew, and the findings that are new or grew."""
+    r = run([linger, 'report', '--format=json', '--diff', trace], cwd=cwd)
+    notes.append(r.dump('linger report --diff'))
+    return ['linger report --diff: the check of its output is not written yet (exit {}):\n{}'.format(
+        r.status, r.text('stdout')[:2000])]
+
+
+# ----------------------------------------------------------------------------
+# The program's own SIGUSR2 handlers
+
+
+def check_own_handler(args):
+    check_linger(args.linger)
+    linger = os.path.abspath(args.linger)
+    version = python_version(args.python)
+    feature_missing(linger, ['run', '--snapshot-signal', 'SIGUSR2', '--', 'true'], 'linger run --snapshot-signal')
+    program = os.path.join(samples_root(), 'snapshots', 'own_signal_handler.py')
+    failures, notes = [], []
+    tmp = tempfile.mkdtemp(prefix='linger-check-')
+    try:
+        argv = [args.python, '-S', program]
+        for inherited in ('SIG_DFL', 'SIG_IGN'):
+            disposition = getattr(signal, inherited)
+
+            def preexec(disposition=disposition):
+                signal.signal(signal.SIGUSR2, disposition)
+
+            trace = os.path.join(tmp, 'handler-{}.trace'.format(inherited))
+            results = []
+            for label, cmd in (('bare', argv), ('linger', [linger, 'run', '--output', trace, '--'] + argv)):
+                p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   env=clean_env(), cwd=tmp, timeout=TIMEOUT, preexec_fn=preexec)
+                results.append(Result(cmd, p.returncode, p.stdout, p.stderr))
+                notes.append(results[-1].dump('{} run, SIGUSR2 inherited as {}'.format(label, inherited)))
+            bare, traced = results
+            case = []
+            if bare.status != 7 or 'calls after the ignored signal' not in bare.text('stdout'):
+                case.append('the bare run did not finish as the program says (test environment?)')
+            compare_runs(bare, traced, case)
+            if 'initial disposition: {}'.format(inherited) not in traced.text('stdout'):
+                case.append('under linger the program does not see the disposition it inherited ({})'.format(
+                    inherited))
+            snaps, ended = trace_snapshots(trace)
+            notes.append('snapshots in {}: {}'.format(os.path.basename(trace), snaps))
+            if [s[1] for s in snaps] != ['signal', 'signal', 'signal', 'exit']:
+                case.append('want a snapshot for each of the 3 signals the program sent itself, then the exit '
+                            'snapshot; the trace has {}'.format(snaps))
+            if not ended:
+                case.append('the trace has no END record')
+            failures.extend('SIGUSR2 inherited as {}: {}'.format(inherited, c) for c in case)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return failures, notes, 'own SIGUSR2 handlers of {} under Python {}'.format(
+        os.path.basename(program), version)
+
+
+# ----------------------------------------------------------------------------
+# Snapshots every N seconds
+
+
+def check_interval(args):
+    check_linger(args.linger)
+    linger = os.path.abspath(args.linger)
+    version = python_version(args.python)
+    feature_missing(linger, ['run', '--snapshot-interval', '1', '--', 'true'], 'linger run --snapshot-interval')
+    program = os.path.join(samples_root(), 'snapshots', 'interval_worker.py')
+    seconds, interval = '2.5', '0.5'
+    failures, notes = [], []
+    tmp = tempfile.mkdtemp(prefix='linger-check-')
+    try:
+        argv = [args.python, '-S', program, seconds]
+        bare = run(argv, env=clean_env(), cwd=tmp)
+        notes.append(bare.dump('bare run'))
+        cases = [
+            ('linger run --snapshot-interval={}'.format(interval), os.path.join(tmp, 'run.trace'),
+             lambda t: [linger, 'run', '--snapshot-interval={}'.format(interval), '--output', t, '--'] + argv, {}),
+            ('LD_PRELOAD with LINGER_SNAPSHOT_INTERVAL={}'.format(interval), os.path.join(tmp, 'env.trace'),
+             lambda t: argv, {'LINGER_SNAPSHOT_INTERVAL': interval}),
+        ]
+        if args.shim:
+            cases[1][3].update(LD_PRELOAD=os.path.abspath(args.shim))
+        else:
+            cases.pop()
+        for label, trace, make, extra in cases:
+            if extra:
+                extra = dict(extra, LINGER_OUTPUT=trace)
+            traced = run(make(trace), env=clean_env(extra), cwd=tmp)
+            notes.append(traced.dump(label))
+            case = []
+            compare_runs(bare, traced, case)
+            snaps, ended = trace_snapshots(trace)
+            notes.append('snapshots in {}: {}'.format(os.path.basename(trace), snaps))
+            reasons = [s[1] for s in snaps]
+            # 2.5 s at one snapshot every 0.5 s: about 5; at least 3 leaves
+            # room for a slow machine, and only interval snapshots may come
+            # before the exit one.
+            if reasons.count('interval') < 3:
+                case.append('want at least 3 interval snapshots in {} s, the trace has {}'.format(seconds, snaps))
+            if not reasons or reasons[-1] != 'exit' or set(reasons[:-1]) - {'interval'}:
+                case.append('want interval snapshots then the exit snapshot, the trace has {}'.format(snaps))
+            if not all(s[2] == 0 for s in snaps):
+                case.append('a snapshot is not closed or not complete: {}'.format(snaps))
+            if not ended:
+                case.append('the trace has no END record')
+            if os.path.isfile(trace):
+                report = load_json_report(run([linger, 'report', '--format=json', trace], cwd=tmp))
+                shape = validate_report(report)
+                case.extend('JSON contract: ' + p for p in shape)
+                if not shape and report['trace'].get('snapshots') != len(snaps):
+                    case.append('trace.snapshots is {!r}, the trace has {}'.format(
+                        report['trace'].get('snapshots'), len(snaps)))
+            failures.extend('{}: {}'.format(label, c) for c in case)
+
+        for bad in ('0', '-1', 'soon', ''):
+            r = run([linger, 'run', '--snapshot-interval={}'.format(bad), '--', 'true'], env=clean_env(), cwd=tmp)
+            lines = r.text('stderr').splitlines()
+            if r.status != 2 or len(lines) != 1 or not lines[0].startswith('linger: error: '):
+                failures.append('--snapshot-interval={!r}: want exit status 2 and one line "linger: error: ...", '
+                                'got {} and {!r}'.format(bad, r.describe(), r.text('stderr')))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return failures, notes, 'interval snapshots of {} under Python {}'.format(
+        os.path.basename(program), version)
+
+
+# ----------------------------------------------------------------------------
+# The standard library's own objects
+
+
+# Findings that an interpreter's site-packages make at start-up, without
+# -S.  Each entry: a module the .pth files import, the finding it causes,
+# and why.  A test without -S expects these exactly when the interpreter
+# imports the module at start-up, and nothing else.
+SITE_FINDINGS = [
+    ('ipaddress', 'bound-method-cycle', 'ipaddress.IPv4Network', 'live',
+     'IPv4Network.hosts = self.__iter__ for the /31 in ipaddress._IPv4Constants',
+     # The sandbox's _sandboxing_egress_ca.pth imports certifi; on the
+     # interpreters where certifi is installed that imports ipaddress,
+     # whose module-level _IPv4Constants._private_networks holds
+     # IPv4Network('192.0.0.170/31'); IPv4Network.__init__ does
+     # `self.hosts = self.__iter__` for a /31: a real bound-method cycle
+     # in the standard library, kept by a module global.  (The /32 and
+     # IPv6 /128 networks store a lambda over the address, not over self:
+     # no cycle.)
+     'import ipaddress, gc; gc.collect(); print(sum(1 for o in gc.get_objects() '
+     'if type(o) is ipaddress.IPv4Network and getattr(vars(o).get("hosts"), "__self__", None) is o))'),
+]
+
+
+def check_baseline(args):
+    check_linger(args.linger)
+    linger = os.path.abspath(args.linger)
+    version = python_version(args.python)
+    failures, notes, summary = [], [], []
+    tmp = tempfile.mkdtemp(prefix='linger-check-')
+    try:
+        empty = os.path.join(tmp, 'empty.py')
+        open(empty, 'w').close()
+        r = run([args.python, '-c', 'import sys; print(" ".join(sorted(sys.modules)))'], env=clean_env(), cwd=tmp)
+        site_modules = set(r.text('stdout').split())
+        cases = [(['-S', '-c', 'pass'], True), (['-S', empty], True),
+                 (['-c', 'pass'], False), ([empty], False)]
+        for n, (pyargs, no_site) in enumerate(cases):
+            label = 'python ' + ' '.join('EMPTY.py' if a == empty else a for a in pyargs)
+            trace = os.path.join(tmp, 'baseline{}.trace'.format(n))
+            argv = [args.python] + pyargs
+            bare = run(argv, env=clean_env(), cwd=tmp)
+            traced = run([linger, 'run', '--output', trace, '--'] + argv, env=clean_env(), cwd=tmp)
+            case = []
+            compare_runs(bare, traced, case)
+            if not check_trace_written(traced, trace, case):
+                failures.extend('{}: {}'.format(label, c) for c in case)
+                continue
+            report = load_json_report(run([linger, 'report', '--format=json', trace], cwd=tmp))
+            shape = validate_report(report)
+            case.extend('JSON contract: ' + p for p in shape)
+            if not shape:
+                notes.append('--- {}: report (JSON)\n{}'.format(label, pretty(report)))
+                spec = Spec(())
+                why = []
+                if not no_site:
+                    for module, kind, type_name, state, reason, probe in SITE_FINDINGS:
+                        if module not in site_modules:
+                            continue
+                        count = int(run([args.python, '-c', probe], env=clean_env(), cwd=tmp).text('stdout') or 0)
+                        if count:
+                            spec.expects.append(Expectation(kind, type_name, [('count', '=', count),
+                                                                                ('state', '=', state)],
+                                                            '{} {} count={} state={} (site imports {})'.format(
+                                                                kind, type_name, count, state, module)))
+                            why.append('{} {} ×{}: site imports {}'.format(kind, type_name, count, module))
+                if not spec.expects:
+                    spec.none = True
+                case.extend(match_expectations(report['findings'], spec))
+                summary.append('{}: {} finding(s){}'.format(
+                    label, len(report['findings']), ' (expected: ' + '; '.join(why) + ')' if why else ''))
+            failures.extend('{}: {}'.format(label, c) for c in case)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    notes.extend(summary)
+    if not failures:
+        for line in summary:
+            print(line)
+    return failures, notes, 'no findings on the standard library alone, Python {} ({})'.format(
+        version, args.python)
+
+
+# ----------------------------------------------------------------------------
 
 
 def main():
@@ -1011,16 +1431,21 @@ def main():
     ap.add_argument('--python', help='the interpreter to run samples with')
     ap.add_argument('--shim', help='liblinger.so, for --check preload')
     ap.add_argument('--mode', choices=('plain', 'xdev', 'pymalloc-debug'), default='plain')
-    ap.add_argument('--check', choices=('sample', 'nonpython', 'signal', 'bad-input', 'preload'),
+    ap.add_argument('--check', choices=('sample', 'nonpython', 'signal', 'bad-input', 'preload',
+                                        'baseline', 'signal-snapshots', 'own-handler', 'interval',
+                                        'diff'),
                     default='sample')
     ap.add_argument('sample', nargs='?')
     args = ap.parse_args()
 
     checks = {'sample': check_sample, 'nonpython': check_nonpython, 'signal': check_signal,
-              'bad-input': check_bad_input, 'preload': check_preload}
+              'bad-input': check_bad_input, 'preload': check_preload, 'baseline': check_baseline,
+              'signal-snapshots': check_signal_snapshots, 'own-handler': check_own_handler,
+              'interval': check_interval, 'diff': check_diff_report}
     if args.check == 'sample' and not (args.sample and args.python):
         ap.error('a sample check needs --python and SAMPLE')
-    if args.check in ('bad-input', 'preload') and not args.python:
+    if args.check in ('bad-input', 'preload', 'baseline', 'signal-snapshots', 'own-handler',
+                      'interval', 'diff') and not args.python:
         ap.error('--check {} needs --python'.format(args.check))
 
     try:

@@ -1,0 +1,71 @@
+# linger-sample: a server-like program that leaks a little on every request
+# Reads commands on standard input, one a line, and answers on standard
+# output:
+#   request N   handle N requests, answer "handled N (total T)"
+#   quit        exit with status 0 after "bye"
+# It starts with "ready PID", so that a test can send it the snapshot
+# signal between requests.  Every request leaves behind
+#   - a Session whose bound method is stored on itself (self.on_close =
+#     self.close): a cycle the cyclic GC would free, but the GC is off,
+#     so it is garbage that piles up;
+#   - a Request record appended to a module-level history list: live
+#     objects that grow without bound.
+# So between two snapshots the number of __main__.Session and
+# __main__.Request objects grows by the number of requests handled, and
+# the bound-method-cycle finding on Session grows with it.
+#
+# The exit snapshot sees every request:
+#   bound-method-cycle __main__.Session count=<total> state=garbage
+
+import gc
+import os
+import sys
+
+gc.collect()   # start from a clean heap: nothing left over from imports
+gc.disable()
+
+HISTORY = []
+
+
+class Request:
+
+    def __init__(self, number):
+        self.number = number
+        self.headers = {'id': str(number)}
+
+
+class Session:
+
+    def __init__(self, request):
+        self.request_number = request.number
+        self.on_close = self.close       # the cycle: a bound method of itself
+
+    def close(self):
+        self.closed = True
+
+
+def handle(number):
+    request = Request(number)
+    HISTORY.append(request)
+    session = Session(request)
+    session.on_close()
+
+
+def main():
+    total = 0
+    print('ready', os.getpid(), flush=True)
+    for line in sys.stdin:
+        words = line.split()
+        if words[:1] == ['request'] and len(words) == 2:
+            for _ in range(int(words[1])):
+                total += 1
+                handle(total)
+            print('handled {} (total {})'.format(words[1], total), flush=True)
+        elif words == ['quit']:
+            break
+        else:
+            print('unknown command: {!r}'.format(line.strip()), flush=True)
+    print('bye', flush=True)
+
+
+main()
