@@ -65,7 +65,8 @@ Other checks:
         samples/snapshots/own_signal_handler.py, which installs, replaces
         and ignores SIGUSR2 handlers of its own and signals itself, behaves
         exactly as without linger (also when started with SIGUSR2 ignored),
-        and each signal makes a snapshot.
+        and each signal makes a snapshot; and a handler that sitecustomize
+        installs before the program starts (early_handler_main.py).
     check_sample.py --linger L [--shim S] --python PY --check interval
         --snapshot-interval (and LINGER_SNAPSHOT_INTERVAL with LD_PRELOAD):
         several interval snapshots, then the exit snapshot; bad values are
@@ -1265,6 +1266,26 @@ def check_own_handler(args):
             if not ended:
                 case.append('the trace has no END record')
             failures.extend('SIGUSR2 inherited as {}: {}'.format(inherited, c) for c in case)
+
+        # A handler installed while site runs (sitecustomize), before the
+        # main program and before linger arms its signal.
+        early_dir = os.path.join(samples_root(), 'snapshots', 'early_handler')
+        early_argv = [args.python, os.path.join(samples_root(), 'snapshots', 'early_handler_main.py')]
+        trace = os.path.join(tmp, 'early.trace')
+        env = clean_env({'PYTHONPATH': early_dir})
+        bare = run(early_argv, env=env, cwd=tmp)
+        traced = run([linger, 'run', '--output', trace, '--'] + early_argv, env=env, cwd=tmp)
+        notes.append(bare.dump('bare run, handler from sitecustomize'))
+        notes.append(traced.dump('linger run, handler from sitecustomize'))
+        case = []
+        if 'early handler calls: [True]' not in bare.text('stdout'):
+            case.append('the bare run did not call the early handler (test environment?)')
+        compare_runs(bare, traced, case)
+        snaps, ended = trace_snapshots(trace)
+        notes.append('snapshots in {}: {}'.format(os.path.basename(trace), snaps))
+        if [s[1] for s in snaps] != ['signal', 'exit']:
+            case.append('want a snapshot for the signal, then the exit snapshot; the trace has {}'.format(snaps))
+        failures.extend('handler installed by sitecustomize: {}'.format(c) for c in case)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return failures, notes, 'own SIGUSR2 handlers of {} under Python {}'.format(
