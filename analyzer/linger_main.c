@@ -28,6 +28,11 @@ static const char usage_text[] =
   "      Analyse a trace: objects kept alive by their own finalizer,\n"
   "      objects in a cycle through a bound method of themselves.\n"
   "      --all lists every instance instead of one example per type.\n"
+  "  linger report --diff [--snapshots=I,J] [--format=text|json] TRACE [TRACE2]\n"
+  "      What grew between two snapshots, by type, and the findings that are\n"
+  "      new in the later one: the first and the last snapshot of TRACE, the\n"
+  "      last snapshots of TRACE and TRACE2, or the snapshots with ids I and J\n"
+  "      (of TRACE, or I of TRACE and J of TRACE2).\n"
   "  linger --version\n";
 
 static int
@@ -69,12 +74,64 @@ write_stdout (const GString *text)
   return EXIT_SUCCESS;
 }
 
+/* "I,J": two snapshot ids. */
+static gboolean
+parse_snapshot_ids (const char *text,
+                    guint32     ids[2])
+{
+  g_auto(GStrv) parts = g_strsplit (text, ",", -1);
+
+  if (g_strv_length (parts) != 2)
+    return FALSE;
+  for (guint i = 0; i < 2; i++)
+    {
+      guint64 id;
+
+      if (!g_ascii_string_to_unsigned (g_strstrip (parts[i]), 10, 1, G_MAXUINT32, &id, NULL))
+        return FALSE;
+      ids[i] = (guint32) id;
+    }
+  return TRUE;
+}
+
+static int
+report_diff (char       **files,
+             const char  *snapshots,
+             gboolean     all,
+             gboolean     json)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LingerDiff) diff = NULL;
+  g_autoptr(GString) out = NULL;
+  guint32 ids[2];
+
+  if (files == NULL || files[0] == NULL)
+    return usage_error ("report --diff needs a trace file (or two)");
+  if (files[1] != NULL && files[2] != NULL)
+    return usage_error ("report --diff compares two traces at most, not %u", g_strv_length (files));
+  if (snapshots != NULL && !parse_snapshot_ids (snapshots, ids))
+    return usage_error ("--snapshots wants two snapshot ids, as in --snapshots=1,3, not '%s'", snapshots);
+
+  diff = linger_diff_new_for_files ((const char * const *) files, snapshots != NULL ? ids : NULL, all, &error);
+  if (diff == NULL)
+    return fail (error->message);
+
+  out = g_string_new (NULL);
+  if (json)
+    linger_report_json_diff (diff, out);
+  else
+    linger_report_text_diff (diff, use_color (), out);
+  return write_stdout (out);
+}
+
 static int
 cmd_report (int    argc,
             char **argv)
 {
   g_autofree char *format = NULL;
   gboolean all = FALSE;
+  gboolean diff = FALSE;
+  g_autofree char *snapshots = NULL;
   g_auto(GStrv) files = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GOptionContext) context = NULL;
@@ -84,6 +141,8 @@ cmd_report (int    argc,
   const GOptionEntry entries[] = {
     { "format", 'f', 0, G_OPTION_ARG_STRING, &format, "Output format: text (default) or json", "FORMAT" },
     { "all", 'a', 0, G_OPTION_ARG_NONE, &all, "List every instance, not one example per type", NULL },
+    { "diff", 'd', 0, G_OPTION_ARG_NONE, &diff, "What grew between two snapshots", NULL },
+    { "snapshots", 0, 0, G_OPTION_ARG_STRING, &snapshots, "With --diff: the ids of the two snapshots", "I,J" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "TRACE" },
     { NULL }
   };
@@ -99,6 +158,11 @@ cmd_report (int    argc,
     json = TRUE;
   else
     return usage_error ("unknown report format '%s' (use text or json)", format);
+
+  if (diff)
+    return report_diff (files, snapshots, all, json);
+  if (snapshots != NULL)
+    return usage_error ("--snapshots goes with --diff");
 
   if (files == NULL || files[0] == NULL)
     return usage_error ("report needs a trace file");

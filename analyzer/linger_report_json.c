@@ -136,6 +136,15 @@ json_uint (Json       *j,
 }
 
 static void
+json_int (Json       *j,
+          const char *key,
+          gint64      value)
+{
+  json_item (j, key);
+  g_string_append_printf (j->out, "%" G_GINT64_FORMAT, value);
+}
+
+static void
 json_bool (Json       *j,
            const char *key,
            gboolean    value)
@@ -280,6 +289,96 @@ linger_report_json (const LingerAnalysis *a,
   for (guint i = 0; i < a->findings->len; i++)
     write_finding (&j, g_ptr_array_index (a->findings, i));
   json_close (&j, ']');
+  json_close (&j, '}');
+  g_string_append_c (out, '\n');
+}
+
+/* --- linger report --diff ----------------------------------------------- */
+
+static void
+write_diff_side (Json                 *j,
+                 const char           *key,
+                 const LingerAnalysis *a)
+{
+  const LingerTrace *t = a->trace;
+  const LingerSnapshot *s = a->snapshot;
+  const LingerDominators *dom = a->dominators;
+
+  json_open (j, key, '{');
+  json_string (j, "path", a->path);
+  json_string (j, "program", t->program);
+  json_uint (j, "pid", t->pid);
+  json_string (j, "python", t->has_runtime ? t->python_version : NULL);
+  json_bool (j, "complete", t->complete);
+  if (!t->complete)
+    json_string (j, "incomplete_reason", t->incomplete_reason);
+  json_uint (j, "snapshots", t->snapshots->len);
+  json_open (j, "snapshot", '{');
+  json_uint (j, "id", s->id);
+  json_string (j, "reason", linger_snapshot_reason_name (s->reason));
+  json_uint (j, "time_ns", s->time_ns);
+  json_bool (j, "closed", s->closed);
+  json_bool (j, "partial", s->status != LINGER_SNAPSHOT_OK);
+  json_uint (j, "objects", a->graph->n_nodes);
+  json_uint (j, "bytes", dom->live_bytes + dom->garbage_bytes);
+  json_uint (j, "live_objects", dom->live_objects);
+  json_uint (j, "live_bytes", dom->live_bytes);
+  json_uint (j, "garbage_objects", dom->garbage_objects);
+  json_uint (j, "garbage_bytes", dom->garbage_bytes);
+  json_uint (j, "findings", a->findings->len);
+  json_close (j, '}');
+  json_close (j, '}');
+}
+
+void
+linger_report_json_diff (const LingerDiff *d,
+                         GString          *out)
+{
+  Json j = { .out = out };
+  const LingerDominators *b = d->before->dominators;
+  const LingerDominators *a = d->after->dominators;
+
+  json_open (&j, NULL, '{');
+  json_string (&j, "linger_version", LINGER_VERSION);
+  write_diff_side (&j, "before", d->before);
+  write_diff_side (&j, "after", d->after);
+
+  /* after minus before; negative when something shrank. */
+  json_open (&j, "growth", '{');
+  json_int (&j, "objects", (gint64) d->objects_after - (gint64) d->objects_before);
+  json_int (&j, "bytes", (gint64) d->bytes_after - (gint64) d->bytes_before);
+  json_int (&j, "live_objects", (gint64) a->live_objects - (gint64) b->live_objects);
+  json_int (&j, "live_bytes", (gint64) a->live_bytes - (gint64) b->live_bytes);
+  json_int (&j, "garbage_objects", (gint64) a->garbage_objects - (gint64) b->garbage_objects);
+  json_int (&j, "garbage_bytes", (gint64) a->garbage_bytes - (gint64) b->garbage_bytes);
+  json_int (&j, "elapsed_ns", (gint64) (d->after->snapshot->time_ns - d->before->snapshot->time_ns));
+  json_close (&j, '}');
+
+  json_bool (&j, "sites_recorded", d->sites_recorded);
+  json_open (&j, "types", '[');
+  for (guint i = 0; i < d->rows->len; i++)
+    {
+      const LingerDiffRow *row = &g_array_index (d->rows, LingerDiffRow, i);
+
+      json_open (&j, NULL, '{');
+      json_string (&j, "type", row->type);
+      json_string (&j, "allocated_at", row->site);
+      json_int (&j, "objects", linger_diff_row_objects (row));
+      json_int (&j, "bytes", linger_diff_row_bytes (row));
+      json_uint (&j, "objects_before", row->objects_before);
+      json_uint (&j, "objects_after", row->objects_after);
+      json_uint (&j, "bytes_before", row->bytes_before);
+      json_uint (&j, "bytes_after", row->bytes_after);
+      json_close (&j, '}');
+    }
+  json_close (&j, ']');
+  json_uint (&j, "unchanged_types", d->n_unchanged_types);
+
+  json_open (&j, "new_findings", '[');
+  for (guint i = 0; i < d->new_findings->len; i++)
+    write_finding (&j, g_ptr_array_index (d->new_findings, i));
+  json_close (&j, ']');
+  json_uint (&j, "gone_findings", d->n_gone_findings);
   json_close (&j, '}');
   g_string_append_c (out, '\n');
 }

@@ -9,11 +9,18 @@
 #include <glib.h>
 
 #include "linger_analysis.h"
+#include "linger_diff.h"
 
 G_BEGIN_DECLS
 
 /* Appends the report (UTF-8, ending with a newline) to @out. */
 void linger_report_json        (const LingerAnalysis *analysis,
+                                GString              *out);
+
+/* Appends the report of `linger report --diff` to @out: both snapshots,
+ * the growth in total, per type (and allocation site) and the findings
+ * new in the later snapshot. */
+void linger_report_json_diff   (const LingerDiff     *diff,
                                 GString              *out);
 
 /* Appends @text as a JSON string literal: quotes, backslashes and control

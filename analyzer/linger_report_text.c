@@ -295,3 +295,216 @@ linger_report_text (const LingerAnalysis *a,
       write_finding (&t, f);
     }
 }
+
+/* --- linger report --diff ----------------------------------------------- */
+
+/* Rows of the growth table the text shows; JSON lists them all. */
+#define DIFF_MAX_ROWS 20
+
+static void
+append_signed (GString *out,
+               gint64   value)
+{
+  g_string_append_printf (out, "%s%" G_GINT64_FORMAT, value > 0 ? "+" : "", value);
+}
+
+static void
+append_signed_bytes (GString *out,
+                     gint64   bytes)
+{
+  g_string_append (out, bytes > 0 ? "+" : bytes < 0 ? "-" : "");
+  append_bytes (out, bytes < 0 ? (guint64) -bytes : (guint64) bytes);
+}
+
+static void
+write_diff_side (Text                 *t,
+                 const char           *label,
+                 const LingerAnalysis *a,
+                 gboolean              name_program)
+{
+  const LingerSnapshot *s = a->snapshot;
+  const LingerDominators *dom = a->dominators;
+
+  field (t, label);
+  append_safe (t, a->path);
+  if (name_program)
+    {
+      g_string_append (t->out, ", ");
+      append_safe (t, *a->trace->program != '\0' ? a->trace->program : "unknown program");
+      g_string_append_printf (t->out, " (pid %u)", a->trace->pid);
+    }
+  g_string_append_printf (t->out, ", snapshot #%u of %u (%s), %u objects, ",
+                          s->id, a->trace->snapshots->len, linger_snapshot_reason_name (s->reason),
+                          a->graph->n_nodes);
+  append_bytes (t->out, dom->live_bytes + dom->garbage_bytes);
+  if (!s->closed)
+    g_string_append (t->out, " (partial: the snapshot was cut short, its counts are too low)");
+  else if (s->status != LINGER_SNAPSHOT_OK)
+    g_string_append (t->out, " (partial: the shim stopped the walk early, its counts are too low)");
+  g_string_append_c (t->out, '\n');
+}
+
+static void
+write_diff_status (Text              *t,
+                   const LingerTrace *tr,
+                   const char        *path,
+                   gboolean           name_path)
+{
+  field (t, "status:");
+  if (name_path)
+    {
+      append_safe (t, path);
+      g_string_append (t->out, ": ");
+    }
+  if (tr->complete)
+    g_string_append (t->out, "complete");
+  else
+    {
+      style (t, YELLOW);
+      g_string_append (t->out, "incomplete");
+      style (t, RESET);
+      g_string_append (t->out, ": ");
+      append_safe (t, tr->incomplete_reason);
+    }
+  g_string_append_c (t->out, '\n');
+}
+
+void
+linger_report_text_diff (const LingerDiff *d,
+                         gboolean          color,
+                         GString          *out)
+{
+  Text t = { .out = out, .color = color };
+  const LingerAnalysis *before = d->before;
+  const LingerAnalysis *after = d->after;
+  gboolean one_trace = d->trace_after == NULL;
+  const LingerTrace *tr = before->trace;
+  const char *kind = NULL;
+  guint n_grown = 0;
+  guint n_shrunk = 0;
+  gint64 shrunk_bytes = 0;
+  gint64 elapsed;
+
+  style (&t, BOLD);
+  g_string_append (out, "linger diff: ");
+  append_safe (&t, *tr->program != '\0' ? tr->program : "unknown program");
+  g_string_append_printf (out, " (pid %u)", tr->pid);
+  if (!one_trace)
+    {
+      g_string_append (out, " and ");
+      append_safe (&t, *after->trace->program != '\0' ? after->trace->program : "unknown program");
+      g_string_append_printf (out, " (pid %u)", after->trace->pid);
+    }
+  style (&t, RESET);
+  g_string_append_c (out, '\n');
+
+  write_diff_side (&t, "before:", before, !one_trace);
+  write_diff_side (&t, "after:", after, !one_trace);
+  field (&t, "python:");
+  append_safe (&t, tr->has_runtime ? tr->python_version : "not a CPython process");
+  if (!one_trace && after->trace->has_runtime
+      && g_strcmp0 (tr->python_version, after->trace->python_version) != 0)
+    {
+      g_string_append (out, " before, ");
+      append_safe (&t, after->trace->python_version);
+      g_string_append (out, " after");
+    }
+  g_string_append_c (out, '\n');
+  write_diff_status (&t, tr, before->path, !one_trace);
+  if (!one_trace)
+    write_diff_status (&t, after->trace, after->path, TRUE);
+
+  field (&t, "growth:");
+  append_signed (out, (gint64) d->objects_after - (gint64) d->objects_before);
+  g_string_append (out, " objects, ");
+  append_signed_bytes (out, (gint64) d->bytes_after - (gint64) d->bytes_before);
+  elapsed = (gint64) (after->snapshot->time_ns - before->snapshot->time_ns);
+  if (one_trace && elapsed >= 100000000)
+    g_string_append_printf (out, " in %" G_GINT64_FORMAT ".%01" G_GINT64_FORMAT " s",
+                            elapsed / 1000000000, elapsed / 100000000 % 10);
+  g_string_append (out, " (live ");
+  append_signed_bytes (out, (gint64) after->dominators->live_bytes - (gint64) before->dominators->live_bytes);
+  g_string_append (out, ", garbage ");
+  append_signed_bytes (out, (gint64) after->dominators->garbage_bytes - (gint64) before->dominators->garbage_bytes);
+  g_string_append (out, ")\n\n");
+
+  /* Rows come most bytes grown first: the grown ones, then the shrunk. */
+  for (guint i = 0; i < d->rows->len; i++)
+    {
+      const LingerDiffRow *row = &g_array_index (d->rows, LingerDiffRow, i);
+      gint64 bytes = linger_diff_row_bytes (row);
+
+      if (bytes > 0 || (bytes == 0 && linger_diff_row_objects (row) > 0))
+        n_grown++;
+      else
+        {
+          n_shrunk++;
+          shrunk_bytes += bytes;
+        }
+    }
+  if (n_grown == 0)
+    g_string_append (out, "No type grew.\n");
+  else
+    {
+      style (&t, BOLD);
+      g_string_append_printf (out, "growth by type, most bytes first (%u type%s grew):\n",
+                              n_grown, n_grown == 1 ? "" : "s");
+      g_string_append_printf (out, "  %10s %12s  %-40s %s\n", "objects", "bytes", "type", "allocated at");
+      style (&t, RESET);
+      for (guint i = 0; i < MIN (n_grown, DIFF_MAX_ROWS); i++)
+        {
+          const LingerDiffRow *row = &g_array_index (d->rows, LingerDiffRow, i);
+          g_autoptr(GString) cell = g_string_new (NULL);
+
+          append_signed (cell, linger_diff_row_objects (row));
+          g_string_append_printf (out, "  %10s ", cell->str);
+          g_string_truncate (cell, 0);
+          append_signed_bytes (cell, linger_diff_row_bytes (row));
+          g_string_append_printf (out, "%12s  ", cell->str);
+          append_safe (&t, row->type);
+          for (glong w = g_utf8_strlen (row->type, -1); w < 40; w++)
+            g_string_append_c (out, ' ');
+          g_string_append_c (out, ' ');
+          /* No trace records allocation sites yet. */
+          append_safe (&t, row->site != NULL ? row->site : "-");
+          g_string_append_c (out, '\n');
+        }
+      if (n_grown > DIFF_MAX_ROWS)
+        g_string_append_printf (out, "  … and %u more (--format=json lists every type)\n",
+                                n_grown - DIFF_MAX_ROWS);
+    }
+  if (n_shrunk > 0)
+    {
+      g_string_append_printf (out, "%u type%s shrank, by ", n_shrunk, n_shrunk == 1 ? "" : "s");
+      append_bytes (out, (guint64) -shrunk_bytes);
+      g_string_append (out, " in all.\n");
+    }
+  g_string_append_c (out, '\n');
+
+  if (d->new_findings->len == 0)
+    {
+      g_string_append_printf (out, "No new findings in snapshot #%u", after->snapshot->id);
+      g_string_append_printf (out, " (%u in both, %u gone).\n",
+                              after->findings->len, d->n_gone_findings);
+      return;
+    }
+  style (&t, BOLD);
+  g_string_append_printf (out, "new findings: %u in snapshot #%u that snapshot #%u does not have",
+                          d->new_findings->len, after->snapshot->id, before->snapshot->id);
+  style (&t, RESET);
+  g_string_append_printf (out, " (%u gone)\n", d->n_gone_findings);
+  for (guint i = 0; i < d->new_findings->len; i++)
+    {
+      const LingerFinding *f = g_ptr_array_index (d->new_findings, i);
+
+      if (kind == NULL || strcmp (kind, f->kind) != 0)
+        {
+          kind = f->kind;
+          style (&t, f->severity == LINGER_SEVERITY_ERROR ? RED : YELLOW);
+          g_string_append_printf (out, "%s %s", linger_severity_name (f->severity), f->kind);
+          style (&t, RESET);
+          g_string_append_printf (out, ": %s\n", kind_summary (f->kind));
+        }
+      write_finding (&t, f);
+    }
+}

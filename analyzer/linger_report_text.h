@@ -4,6 +4,7 @@
 #include <glib.h>
 
 #include "linger_analysis.h"
+#include "linger_diff.h"
 
 G_BEGIN_DECLS
 
@@ -12,5 +13,11 @@ G_BEGIN_DECLS
 void linger_report_text (const LingerAnalysis *analysis,
                          gboolean              color,
                          GString              *out);
+
+/* Appends the report of `linger report --diff`: both snapshots, the
+ * growth in total and by type, the findings new in the later one. */
+void linger_report_text_diff (const LingerDiff *diff,
+                              gboolean          color,
+                              GString          *out);
 
 G_END_DECLS

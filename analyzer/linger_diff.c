@@ -1,0 +1,319 @@
+/* linger_diff.c: what grew between two snapshots. */
+#include "linger_diff.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "linger_error.h"
+
+char *
+linger_diff_finding_key (const LingerFinding *f)
+{
+  GString *key = g_string_new (f->kind);
+
+  g_string_append_c (key, '\n');
+  if (f->objects->len > 0)
+    g_string_append (key, g_array_index (f->objects, LingerFindingObject, 0).type);
+  g_string_append_c (key, '\n');
+  /* The path with its indices generalised: the same leak reached through
+   * args[0] in one run may be args[1] in the next, and list positions
+   * move as a list grows. */
+  for (guint i = 0; i < f->path->len; i++)
+    {
+      const char *p = g_ptr_array_index (f->path, i);
+
+      if (i > 0)
+        g_string_append (key, " → ");
+      while (*p != '\0')
+        {
+          const char *close;
+
+          if (*p == '[' && g_ascii_isdigit (p[1]))
+            {
+              for (close = p + 1; g_ascii_isdigit (*close); close++)
+                ;
+              if (*close == ']')
+                {
+                  g_string_append (key, "[*]");
+                  p = close + 1;
+                  continue;
+                }
+            }
+          g_string_append_c (key, *p++);
+        }
+    }
+  return g_string_free (key, FALSE);
+}
+
+static LingerDiffRow *
+row_for (GArray      *rows,
+         GHashTable  *index,
+         const char  *type)
+{
+  gpointer found;
+
+  if (g_hash_table_lookup_extended (index, type, NULL, &found))
+    return &g_array_index (rows, LingerDiffRow, GPOINTER_TO_UINT (found));
+  {
+    LingerDiffRow row = { .type = type };
+
+    g_hash_table_insert (index, (gpointer) type, GUINT_TO_POINTER (rows->len));
+    g_array_append_val (rows, row);
+    return &g_array_index (rows, LingerDiffRow, rows->len - 1);
+  }
+}
+
+static int
+compare_rows (const void *a,
+              const void *b)
+{
+  const LingerDiffRow *x = a;
+  const LingerDiffRow *y = b;
+  gint64 bx = linger_diff_row_bytes (x);
+  gint64 by = linger_diff_row_bytes (y);
+  gint64 ox = linger_diff_row_objects (x);
+  gint64 oy = linger_diff_row_objects (y);
+  int c;
+
+  if (bx != by)
+    return bx > by ? -1 : 1;
+  if (ox != oy)
+    return ox > oy ? -1 : 1;
+  if ((c = strcmp (x->type, y->type)) != 0)
+    return c;
+  return g_strcmp0 (x->site, y->site);
+}
+
+static void
+count_types (LingerDiff *d)
+{
+  g_autoptr(GHashTable) index = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GArray) all = g_array_new (FALSE, FALSE, sizeof (LingerDiffRow));
+  const LingerGraph *before = d->before->graph;
+  const LingerGraph *after = d->after->graph;
+
+  for (guint32 v = 0; v < before->n_nodes; v++)
+    {
+      LingerDiffRow *row = row_for (all, index, linger_graph_type_name (before, v));
+
+      row->objects_before++;
+      row->bytes_before += before->nodes[v].size;
+      d->bytes_before += before->nodes[v].size;
+    }
+  for (guint32 v = 0; v < after->n_nodes; v++)
+    {
+      LingerDiffRow *row = row_for (all, index, linger_graph_type_name (after, v));
+
+      row->objects_after++;
+      row->bytes_after += after->nodes[v].size;
+      d->bytes_after += after->nodes[v].size;
+    }
+  d->objects_before = before->n_nodes;
+  d->objects_after = after->n_nodes;
+
+  for (guint i = 0; i < all->len; i++)
+    {
+      const LingerDiffRow *row = &g_array_index (all, LingerDiffRow, i);
+
+      if (row->objects_before == row->objects_after && row->bytes_before == row->bytes_after)
+        d->n_unchanged_types++;
+      else
+        g_array_append_val (d->rows, *row);
+    }
+  qsort (d->rows->data, d->rows->len, sizeof (LingerDiffRow), compare_rows);
+}
+
+static void
+match_findings (LingerDiff *d)
+{
+  g_autoptr(GHashTable) before = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GHashTable) after = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  for (guint i = 0; i < d->before->findings->len; i++)
+    g_hash_table_add (before, linger_diff_finding_key (g_ptr_array_index (d->before->findings, i)));
+  for (guint i = 0; i < d->after->findings->len; i++)
+    {
+      LingerFinding *f = g_ptr_array_index (d->after->findings, i);
+      char *key = linger_diff_finding_key (f);
+
+      if (!g_hash_table_contains (before, key))
+        g_ptr_array_add (d->new_findings, f);
+      g_hash_table_add (after, key);
+    }
+  {
+    GHashTableIter iter;
+    gpointer key;
+
+    g_hash_table_iter_init (&iter, before);
+    while (g_hash_table_iter_next (&iter, &key, NULL))
+      if (!g_hash_table_contains (after, key))
+        d->n_gone_findings++;
+  }
+}
+
+LingerDiff *
+linger_diff_new (LingerTrace    *trace_before,
+                 LingerSnapshot *before,
+                 LingerTrace    *trace_after,
+                 LingerSnapshot *after,
+                 gboolean        all)
+{
+  LingerDiff *d = g_new0 (LingerDiff, 1);
+
+  d->trace_before = trace_before;
+  d->trace_after = trace_after != trace_before ? trace_after : NULL;
+  d->before = linger_analysis_new_for_snapshot (trace_before, before, all);
+  d->after = linger_analysis_new_for_snapshot (trace_after, after, all);
+  d->rows = g_array_new (FALSE, FALSE, sizeof (LingerDiffRow));
+  d->new_findings = g_ptr_array_new ();
+  /* No trace records allocation sites yet (format 1.x reserves record
+   * types for them): every row has site NULL. */
+  d->sites_recorded = FALSE;
+  count_types (d);
+  match_findings (d);
+  return d;
+}
+
+void
+linger_diff_free (LingerDiff *d)
+{
+  if (d == NULL)
+    return;
+  /* The analyses borrow the traces: free them first. */
+  linger_analysis_free (d->before);
+  linger_analysis_free (d->after);
+  if (d->owns_traces)
+    {
+      linger_trace_free (d->trace_before);
+      linger_trace_free (d->trace_after);
+    }
+  g_array_unref (d->rows);
+  g_ptr_array_unref (d->new_findings);
+  g_free (d);
+}
+
+/* --- choosing the snapshots ----------------------------------------------- */
+
+static gboolean
+require_snapshots (const char        *path,
+                   const LingerTrace *trace,
+                   GError           **error)
+{
+  if (trace->snapshots->len > 0)
+    return TRUE;
+  if (!trace->has_runtime)
+    g_set_error (error, LINGER_ERROR, LINGER_ERROR_FAILED,
+                 "%s: no Python heap to compare (the program is not a CPython process)", path);
+  else
+    g_set_error (error, LINGER_ERROR, LINGER_ERROR_FAILED,
+                 "%s: no snapshot to compare (the program ended before one was taken)", path);
+  return FALSE;
+}
+
+static LingerSnapshot *
+snapshot_by_id (const char        *path,
+                const LingerTrace *trace,
+                guint32            id,
+                GError           **error)
+{
+  const LingerSnapshot *first;
+  const LingerSnapshot *last;
+
+  for (guint i = 0; i < trace->snapshots->len; i++)
+    {
+      LingerSnapshot *s = g_ptr_array_index (trace->snapshots, i);
+      if (s->id == id)
+        return s;
+    }
+  first = g_ptr_array_index (trace->snapshots, 0);
+  last = g_ptr_array_index (trace->snapshots, trace->snapshots->len - 1);
+  if (first == last)
+    g_set_error (error, LINGER_ERROR, LINGER_ERROR_FAILED,
+                 "%s has no snapshot #%u (its only snapshot is #%u)", path, id, first->id);
+  else
+    g_set_error (error, LINGER_ERROR, LINGER_ERROR_FAILED,
+                 "%s has no snapshot #%u (its snapshots are #%u to #%u)", path, id, first->id, last->id);
+  return NULL;
+}
+
+LingerDiff *
+linger_diff_new_for_files (const char * const *paths,
+                           const guint32      *snapshot_ids,
+                           gboolean            all,
+                           GError            **error)
+{
+  g_autoptr(LingerTrace) trace_before = NULL;
+  g_autoptr(LingerTrace) trace_after = NULL;
+  LingerTrace *after_trace;
+  LingerSnapshot *before;
+  LingerSnapshot *after;
+  const char *path_after;
+  LingerDiff *d;
+
+  g_return_val_if_fail (paths != NULL && paths[0] != NULL, NULL);
+
+  trace_before = linger_trace_new_from_file (paths[0], error);
+  if (trace_before == NULL || !require_snapshots (paths[0], trace_before, error))
+    return NULL;
+
+  if (paths[1] == NULL)
+    {
+      GPtrArray *snapshots = trace_before->snapshots;
+
+      path_after = paths[0];
+      after_trace = trace_before;
+      if (snapshot_ids != NULL)
+        {
+          if (snapshot_ids[0] == snapshot_ids[1])
+            {
+              g_set_error (error, LINGER_ERROR, LINGER_ERROR_FAILED,
+                           "--snapshots names snapshot #%u twice: --diff compares two snapshots",
+                           snapshot_ids[0]);
+              return NULL;
+            }
+          if ((before = snapshot_by_id (paths[0], trace_before, snapshot_ids[0], error)) == NULL
+              || (after = snapshot_by_id (paths[0], trace_before, snapshot_ids[1], error)) == NULL)
+            return NULL;
+        }
+      else
+        {
+          if (snapshots->len < 2)
+            {
+              g_set_error (error, LINGER_ERROR, LINGER_ERROR_FAILED,
+                           "%s has only one snapshot, and --diff compares two: take more with "
+                           "linger run --snapshot-interval SECONDS (or the snapshot signal), "
+                           "or give two traces", paths[0]);
+              return NULL;
+            }
+          before = g_ptr_array_index (snapshots, 0);
+          after = g_ptr_array_index (snapshots, snapshots->len - 1);
+        }
+    }
+  else
+    {
+      path_after = paths[1];
+      trace_after = linger_trace_new_from_file (paths[1], error);
+      if (trace_after == NULL || !require_snapshots (paths[1], trace_after, error))
+        return NULL;
+      after_trace = trace_after;
+      if (snapshot_ids != NULL)
+        {
+          if ((before = snapshot_by_id (paths[0], trace_before, snapshot_ids[0], error)) == NULL
+              || (after = snapshot_by_id (paths[1], trace_after, snapshot_ids[1], error)) == NULL)
+            return NULL;
+        }
+      else
+        {
+          before = g_ptr_array_index (trace_before->snapshots, trace_before->snapshots->len - 1);
+          after = g_ptr_array_index (trace_after->snapshots, trace_after->snapshots->len - 1);
+        }
+    }
+
+  d = linger_diff_new (trace_before, before, after_trace, after, all);
+  d->owns_traces = TRUE;
+  g_steal_pointer (&trace_before);
+  g_steal_pointer (&trace_after);
+  d->before->path = g_strdup (paths[0]);
+  d->after->path = g_strdup (path_after);
+  return d;
+}
