@@ -4,16 +4,123 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int
-compare_objects (const void *a,
-                 const void *b)
+/* An address and where its entry is in the snapshot, for sorting. */
+typedef struct
 {
-  const linger_object_entry *x = a;
-  const linger_object_entry *y = b;
+  guint64 address;
+  guint32 index;
+} Keyed;
 
-  if (x->address != y->address)
-    return x->address < y->address ? -1 : 1;
-  return 0;
+/* Stable LSD radix sort by address, 16 bits at a time, skipping the
+ * digits every address shares (the high bits of a heap mostly are): a
+ * million objects sort in a few milliseconds, where qsort on 40-byte
+ * entries took a tenth of the whole report. */
+static void
+sort_by_address (Keyed   *keys,
+                 guint32  n)
+{
+  g_autofree Keyed *tmp = g_new (Keyed, MAX (n, 1));
+  g_autofree guint32 *count = g_new (guint32, 65536 + 1);
+  guint64 all_or = 0;
+  guint64 all_and = G_MAXUINT64;
+  Keyed *from = keys;
+  Keyed *to = tmp;
+
+  for (guint32 i = 0; i < n; i++)
+    {
+      all_or |= keys[i].address;
+      all_and &= keys[i].address;
+    }
+  for (guint shift = 0; shift < 64; shift += 16)
+    {
+      Keyed *swap;
+
+      if ((((all_or ^ all_and) >> shift) & 0xffff) == 0)
+        continue;   /* the same digit everywhere: already in order */
+      memset (count, 0, (65536 + 1) * sizeof (guint32));
+      for (guint32 i = 0; i < n; i++)
+        count[((from[i].address >> shift) & 0xffff) + 1]++;
+      for (guint32 d = 0; d < 65536; d++)
+        count[d + 1] += count[d];
+      for (guint32 i = 0; i < n; i++)
+        to[count[(from[i].address >> shift) & 0xffff]++] = from[i];
+      swap = from;
+      from = to;
+      to = swap;
+    }
+  if (from != keys)
+    memcpy (keys, from, (gsize) n * sizeof (Keyed));
+}
+
+/* Address -> node, by open addressing: building the edges looks up two
+ * addresses per reference, millions of them, and a hash probe is one
+ * cache miss where a binary search over the nodes is a dozen. */
+typedef struct
+{
+  guint64 *addresses;   /* 0: empty slot (no object lives at 0) */
+  guint32 *nodes;
+  guint64  mask;        /* slots - 1 */
+  guint    shift;       /* 64 - log2 (slots): the hash's top bits pick the slot */
+} AddressIndex;
+
+static inline guint64
+address_hash (guint64 address)
+{
+  /* Objects are 16-byte aligned: drop those bits, then mix. */
+  return (address >> 4) * G_GUINT64_CONSTANT (0x9e3779b97f4a7c15);
+}
+
+static void
+address_index_init (AddressIndex      *index,
+                    const LingerGraph *graph)
+{
+  guint64 n_slots = 16;
+  guint bits = 4;
+
+  /* At most half full: probes stay short. */
+  while (n_slots < (guint64) graph->n_nodes * 2)
+    {
+      n_slots *= 2;
+      bits++;
+    }
+  index->addresses = g_new0 (guint64, n_slots);
+  index->nodes = g_new (guint32, n_slots);
+  index->mask = n_slots - 1;
+  index->shift = 64 - bits;
+  for (guint32 v = 0; v < graph->n_nodes; v++)
+    {
+      guint64 a = graph->nodes[v].address;
+      guint64 slot;
+
+      if (a == 0)
+        continue;   /* looked up by binary search instead */
+      for (slot = address_hash (a) >> index->shift; index->addresses[slot] != 0; slot = (slot + 1) & index->mask)
+        ;
+      index->addresses[slot] = a;
+      index->nodes[slot] = v;
+    }
+}
+
+static inline guint32
+address_index_lookup (const AddressIndex *index,
+                      const LingerGraph  *graph,
+                      guint64             address)
+{
+  guint64 slot;
+
+  if (address == 0)
+    return linger_graph_lookup (graph, 0);
+  for (slot = address_hash (address) >> index->shift; index->addresses[slot] != 0; slot = (slot + 1) & index->mask)
+    if (index->addresses[slot] == address)
+      return index->nodes[slot];
+  return LINGER_NODE_NONE;
+}
+
+static void
+address_index_clear (AddressIndex *index)
+{
+  g_clear_pointer (&index->addresses, g_free);
+  g_clear_pointer (&index->nodes, g_free);
 }
 
 guint32
@@ -36,12 +143,6 @@ linger_graph_lookup (const LingerGraph *graph,
         hi = mid;
     }
   return LINGER_NODE_NONE;
-}
-
-gboolean
-linger_edge_is_owned (const LingerEdge *edge)
-{
-  return edge->ref_kind == LINGER_REF_STRONG || edge->ref_kind == LINGER_REF_CALLBACK;
 }
 
 gboolean
@@ -118,22 +219,25 @@ build_nodes (LingerGraph          *graph,
              const LingerSnapshot *snapshot)
 {
   guint32 n = snapshot->objects->len;
+  const linger_object_entry *objects = (const linger_object_entry *) (gconstpointer) snapshot->objects->data;
+  g_autofree Keyed *keys = g_new (Keyed, MAX (n, 1));
   guint32 kept = 0;
 
-  graph->nodes = g_new (linger_object_entry, MAX (n, 1));
-  if (n > 0)
-    memcpy (graph->nodes, snapshot->objects->data, (gsize) n * sizeof (linger_object_entry));
-  qsort (graph->nodes, n, sizeof (linger_object_entry), compare_objects);
+  for (guint32 i = 0; i < n; i++)
+    keys[i] = (Keyed) { objects[i].address, i };
+  sort_by_address (keys, n);
 
-  /* An address listed twice is one object; keep the first. */
+  /* An address listed twice is one object; the sort is stable, so the
+   * one kept is the first in the file. */
+  graph->nodes = g_new (linger_object_entry, MAX (n, 1));
   for (guint32 i = 0; i < n; i++)
     {
-      if (kept > 0 && graph->nodes[kept - 1].address == graph->nodes[i].address)
+      if (kept > 0 && graph->nodes[kept - 1].address == keys[i].address)
         {
           graph->n_duplicate_objects++;
           continue;
         }
-      graph->nodes[kept++] = graph->nodes[i];
+      graph->nodes[kept++] = objects[keys[i].index];
     }
   graph->n_nodes = kept;
 }
@@ -148,9 +252,13 @@ build_edges (LingerGraph          *graph,
   g_autofree guint32 *target_of = g_new (guint32, MAX (n_refs, 1));
   g_autofree guint32 *fill = g_new0 (guint32, (gsize) n + 1);
   guint32 n_edges = 0;
+  AddressIndex index;
+  guint64 last_source = 0;
+  guint32 last_source_node = LINGER_NODE_NONE;
 
   graph->out_start = g_new0 (guint32, (gsize) n + 1);
   graph->in_start = g_new0 (guint32, (gsize) n + 1);
+  address_index_init (&index, graph);
 
   /* Counting sort by source keeps the file order of a node's edges, which
    * is the order the shim visited them (tp_traverse order). */
@@ -158,8 +266,14 @@ build_edges (LingerGraph          *graph,
     {
       const linger_ref_entry *r = &g_array_index (snapshot->refs, linger_ref_entry, i);
 
-      source_of[i] = linger_graph_lookup (graph, r->source);
-      target_of[i] = linger_graph_lookup (graph, r->target);
+      /* The shim writes an object's references together. */
+      if (i == 0 || r->source != last_source)
+        {
+          last_source = r->source;
+          last_source_node = address_index_lookup (&index, graph, r->source);
+        }
+      source_of[i] = last_source_node;
+      target_of[i] = address_index_lookup (&index, graph, r->target);
       if (source_of[i] == LINGER_NODE_NONE || target_of[i] == LINGER_NODE_NONE)
         {
           graph->n_dangling_edges++;
@@ -169,6 +283,7 @@ build_edges (LingerGraph          *graph,
       graph->in_start[target_of[i] + 1]++;
       n_edges++;
     }
+  address_index_clear (&index);
   for (guint32 v = 0; v < n; v++)
     {
       graph->out_start[v + 1] += graph->out_start[v];
@@ -242,6 +357,8 @@ linger_graph_root_tree (const LingerGraph *graph,
   g_autofree guint32 *queue = g_new (guint32, alloc);
   guint32 head = 0;
   guint32 tail = 0;
+  /* The common filter is checked inline, not called for every edge. */
+  gboolean owned_only = filter == linger_graph_filter_owned;
 
   for (guint32 v = 0; v < graph->n_nodes; v++)
     tree[v] = LINGER_TREE_UNREACHABLE;
@@ -263,8 +380,9 @@ linger_graph_root_tree (const LingerGraph *graph,
           const LingerEdge *e = &graph->edges[i];
 
           if (tree[e->target] != LINGER_TREE_UNREACHABLE
-              || (blocked != NULL && blocked[e->target])
-              || (filter != NULL && !filter (graph, e, user_data)))
+              || (blocked != NULL && blocked[e->target]))
+            continue;
+          if (owned_only ? !linger_edge_is_owned (e) : filter != NULL && !filter (graph, e, user_data))
             continue;
           tree[e->target] = i;
           queue[tail++] = e->target;

@@ -85,8 +85,13 @@ guint32      linger_graph_lookup       (const LingerGraph *graph,
                                         guint64            address);
 
 /* TRUE for the edges that keep their target alive: STRONG and CALLBACK.
- * WEAK edges and kinds from a newer format are not followed. */
-gboolean     linger_edge_is_owned      (const LingerEdge *edge);
+ * WEAK edges and kinds from a newer format are not followed.  Inline:
+ * walks over millions of edges ask it for each. */
+static inline gboolean
+linger_edge_is_owned (const LingerEdge *edge)
+{
+  return edge->ref_kind == LINGER_REF_STRONG || edge->ref_kind == LINGER_REF_CALLBACK;
+}
 
 /* linger_edge_is_owned() as a LingerEdgeFilter. */
 gboolean     linger_graph_filter_owned (const LingerGraph *graph,
