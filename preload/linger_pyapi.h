@@ -87,6 +87,9 @@ enum
   X (lpy_object *, PyObject_GetAttrString, (lpy_object *, const char *), 0)             \
   X (int, PyObject_SetAttrString, (lpy_object *, const char *, lpy_object *), 0)        \
   X (lpy_object *, PyObject_CallObject, (lpy_object *, lpy_object *), 0)                \
+  X (lpy_object *, PyObject_Call, (lpy_object *, lpy_object *, lpy_object *), 0)        \
+  X (lpy_object *, PyDict_New, (void), 0)                                               \
+  X (int, PyDict_SetItemString, (lpy_object *, const char *, lpy_object *), 0)          \
   X (lpy_object *, PyCFunction_NewEx, (lpy_method_def *, lpy_object *, lpy_object *), 0) \
   X (const char *, PyUnicode_AsUTF8AndSize, (lpy_object *, ssize_t *), 0)               \
   X (lpy_object *, PyUnicode_InternFromString, (const char *), 0)                       \
@@ -125,6 +128,7 @@ enum
   X (int, PyGC_Enable, (void), 10)                                                      \
   X (lpy_object *, PyType_GetDict, (lpy_object *), 12)                                 \
   X (void *, PyModule_GetState, (lpy_object *), 0)                                      \
+  X (int, Py_AddPendingCall, (int (*) (void *), void *), 0)                             \
   X (void *, PyInterpreterState_Main, (void), 0)                                        \
   X (int, PyGILState_Ensure, (void), 0)                                                 \
   X (void, PyGILState_Release, (int), 0)                                                \

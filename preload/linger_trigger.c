@@ -3,6 +3,9 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,18 +22,25 @@ static sigaction_fn real_sigaction;
 
 static struct
 {
-  atomic_int       active;         /* the snapshot signal is ours */
+  atomic_int       active;        /* the snapshot signal is ours */
   int              sig;
-  struct sigaction program;        /* what the program believes is installed */
-  int              private_sig;    /* 0 until claimed */
-  struct sigaction python;         /* CPython's C handler for private_sig */
-  volatile sig_atomic_t from_signal;
-  atomic_int       stopping;
-  double           interval;       /* seconds, 0 for none */
-  bool             timer_armed;
-  timer_t          timer;
+  struct sigaction program;       /* what the program believes is installed */
+  atomic_int       pipe_wr;       /* read in signal context */
+  int              pipe_rd;
+  int              interval_ms;   /* 0: no interval snapshots */
+  atomic_int       stopping;      /* interpreter shutdown: never again */
+  bool             configured;    /* a signal or an interval is wanted */
   void           (*snapshot) (unsigned reason);
-} trig;
+
+  /* The thread's life, under `lock`: it exits only after checking
+   * want_exit with the lock held, so start() can cancel a pending exit
+   * without racing it. */
+  pthread_mutex_t  lock;
+  bool             want_exit;
+  bool             alive;         /* the thread has not decided to exit */
+  bool             joinable;      /* a pthread_t to join */
+  pthread_t        thread;
+} trig = { .pipe_wr = -1, .pipe_rd = -1, .lock = PTHREAD_MUTEX_INITIALIZER };
 
 void
 linger_trigger_preinit (void)
@@ -49,32 +59,25 @@ call_real_sigaction (int sig, const struct sigaction *act, struct sigaction *old
   return real_sigaction (sig, act, oldact);
 }
 
-/* ------------------------------------------------------------------ */
-/* Signal context: CPython's own async-signal-safe handler, then the
- * program's.  Nothing else. */
-
 static void
-trip_python (void)
+wake (char c)
 {
-  struct sigaction *py = &trig.python;
-  if (py->sa_flags & SA_SIGINFO)
+  int fd = atomic_load (&trig.pipe_wr);
+  if (fd >= 0)
     {
-      if (py->sa_sigaction != NULL)
-        py->sa_sigaction (trig.private_sig, NULL, NULL);
+      ssize_t r = write (fd, &c, 1); /* a full pipe already holds a wake-up */
+      (void) r;
     }
-  else if (py->sa_handler != SIG_DFL && py->sa_handler != SIG_IGN && py->sa_handler != NULL)
-    py->sa_handler (trig.private_sig);
 }
+
+/* ------------------------------------------------------------------ */
+/* Signal context: write(2), then the program's handler.  Nothing else. */
 
 static void
 on_signal (int sig, siginfo_t *info, void *uctx)
 {
   int saved = errno;
-  if (trig.private_sig != 0 && !atomic_load (&trig.stopping))
-    {
-      trig.from_signal = 1;
-      trip_python ();
-    }
+  wake ('s');
   errno = saved;
 
   struct sigaction *p = &trig.program;
@@ -93,10 +96,8 @@ on_signal (int sig, siginfo_t *info, void *uctx)
 }
 
 /* Installs linger's handler with the program's mask and restart
- * semantics, so its system calls are interrupted (or not) as they would
- * be.  Without a program handler, no SA_RESTART: like CPython's own
- * handlers, so a main thread blocked in accept() wakes up for the
- * snapshot; the default action (death) left nothing relying on restarts. */
+ * semantics, so its system calls are interrupted (or not) exactly as they
+ * would be. */
 static int
 install_ours (void)
 {
@@ -114,7 +115,7 @@ install_ours (void)
   else
     {
       sigemptyset (&sa.sa_mask);
-      sa.sa_flags = SA_ONSTACK | SA_SIGINFO;
+      sa.sa_flags = SA_RESTART | SA_SIGINFO;
     }
   return call_real_sigaction (trig.sig, &sa, NULL);
 }
@@ -155,103 +156,240 @@ linger_trigger_signal (int sig, __sighandler_t handler)
 }
 
 /* ------------------------------------------------------------------ */
-/* The Python-level handler of the private signal: main thread, GIL held,
- * at a point where CPython runs signal handlers. */
+/* The helper thread */
+
+static bool
+python_can_run (void)
+{
+  if (lpy.Py_IsFinalizing != NULL)
+    return !lpy.Py_IsFinalizing ();
+  if (lpy._Py_IsFinalizing != NULL)
+    return !lpy._Py_IsFinalizing ();
+  return true;
+}
+
+static bool
+should_exit (void)
+{
+  pthread_mutex_lock (&trig.lock);
+  bool exit_now = trig.want_exit || atomic_load (&trig.stopping);
+  if (exit_now)
+    trig.alive = false;
+  pthread_mutex_unlock (&trig.lock);
+  return exit_now;
+}
+
+static void *
+helper_main (void *unused)
+{
+  /* Never the target of a process signal: they belong to the program. */
+  sigset_t all;
+  sigfillset (&all);
+  pthread_sigmask (SIG_BLOCK, &all, NULL);
+
+  struct pollfd pfd = { .fd = trig.pipe_rd, .events = POLLIN };
+  for (;;)
+    {
+      if (should_exit ())
+        return NULL;
+      int r = poll (&pfd, 1, trig.interval_ms > 0 ? trig.interval_ms : -1);
+      if (r < 0 && errno != EINTR)
+        {
+          pthread_mutex_lock (&trig.lock);
+          trig.alive = false;
+          pthread_mutex_unlock (&trig.lock);
+          return NULL;
+        }
+      unsigned reason = LINGER_SNAPSHOT_INTERVAL;
+      if (r > 0)
+        {
+          char buf[64];
+          ssize_t n = read (trig.pipe_rd, buf, sizeof buf);
+          reason = 0;
+          for (ssize_t i = 0; i < n; i++)
+            if (buf[i] == 's')
+              reason = LINGER_SNAPSHOT_ON_SIGNAL;
+        }
+      else if (r < 0)
+        continue;
+      if (reason == 0 || should_exit ())
+        continue;
+      if (!python_can_run ())
+        continue;
+      int gil = lpy.PyGILState_Ensure ();
+      /* Re-checked under the GIL: the exit snapshot sets `stopping`
+       * holding the GIL, so none starts once shutdown has begun. */
+      if (!atomic_load (&trig.stopping))
+        trig.snapshot (reason);
+      lpy.PyGILState_Release (gil);
+    }
+}
+
+static bool
+open_pipe (void)
+{
+  int fds[2];
+  if (pipe2 (fds, O_CLOEXEC) < 0)
+    return false;
+  /* The handler must never block on a full pipe. */
+  fcntl (fds[1], F_SETFL, fcntl (fds[1], F_GETFL) | O_NONBLOCK);
+  trig.pipe_rd = fds[0];
+  atomic_store (&trig.pipe_wr, fds[1]);
+  return true;
+}
+
+static bool
+thread_start (void)
+{
+  pthread_mutex_lock (&trig.lock);
+  if (trig.alive)
+    {
+      /* Still running (a stop that timed out): just keep it. */
+      trig.want_exit = false;
+      pthread_mutex_unlock (&trig.lock);
+      return true;
+    }
+  pthread_mutex_unlock (&trig.lock);
+  if (trig.joinable)
+    {
+      pthread_join (trig.thread, NULL); /* it has decided to exit */
+      trig.joinable = false;
+    }
+  if (trig.pipe_rd < 0 && !open_pipe ())
+    return false;
+
+  pthread_attr_t attr;
+  pthread_attr_init (&attr);
+  pthread_attr_setstacksize (&attr, 256 * 1024);
+  trig.want_exit = false;
+  trig.alive = true;
+  int err = pthread_create (&trig.thread, &attr, helper_main, NULL);
+  pthread_attr_destroy (&attr);
+  if (err != 0)
+    {
+      trig.alive = false;
+      return false;
+    }
+  trig.joinable = true;
+  return true;
+}
+
+/* Asks the thread to exit and waits a little: it only ever blocks in
+ * poll(), except while it waits for the GIL that our caller holds. */
+static void
+thread_stop (void)
+{
+  if (!trig.joinable)
+    return;
+  pthread_mutex_lock (&trig.lock);
+  trig.want_exit = true;
+  pthread_mutex_unlock (&trig.lock);
+  wake ('w');
+  struct timespec deadline;
+  clock_gettime (CLOCK_REALTIME, &deadline);
+  deadline.tv_nsec += 200 * 1000 * 1000;
+  if (deadline.tv_nsec >= 1000000000)
+    {
+      deadline.tv_sec++;
+      deadline.tv_nsec -= 1000000000;
+    }
+  if (pthread_timedjoin_np (trig.thread, NULL, &deadline) == 0)
+    trig.joinable = false;
+}
+
+/* ------------------------------------------------------------------ */
+/* os.register_at_fork callbacks: run by os.fork() with the GIL held. */
 
 static lpy_object *
-private_handler (lpy_object *self, lpy_object *args)
+none (void)
 {
-  unsigned reason = trig.from_signal ? LINGER_SNAPSHOT_ON_SIGNAL : LINGER_SNAPSHOT_INTERVAL;
-  trig.from_signal = 0;
-  if (!atomic_load (&trig.stopping) && trig.snapshot != NULL)
-    trig.snapshot (reason);
   lpy.Py_IncRef (lpy._Py_NoneStruct);
   return lpy._Py_NoneStruct;
 }
 
-static lpy_method_def private_handler_def = {
-  "_linger_snapshot_handler", private_handler, LPY_METH_VARARGS,
-  "linger: takes a snapshot of the object graph (signal or interval)",
-};
-
-/* A real-time signal nobody has touched, from the top of the range down
- * (glibc keeps the first ones for itself). */
-static int
-pick_private_signal (void)
+static lpy_object *
+before_fork_cb (lpy_object *self, lpy_object *unused)
 {
-  for (int s = SIGRTMAX - 1; s > SIGRTMIN + 4; s--)
-    {
-      struct sigaction cur;
-      if (call_real_sigaction (s, NULL, &cur) == 0 && !(cur.sa_flags & SA_SIGINFO)
-          && cur.sa_handler == SIG_DFL)
-        return s;
-    }
+  thread_stop ();
+  return none ();
+}
+
+static int
+restart_pending (void *unused)
+{
+  if (trig.configured && !atomic_load (&trig.stopping))
+    thread_start ();
   return 0;
 }
 
-static bool
-claim_private_signal (void)
+/* In the parent, later: 3.13.0 runs after_in_parent hooks before it
+ * counts threads for its fork warning (3.12 after), so a thread started
+ * here would be counted.  A pending call runs once os.fork() returned. */
+static lpy_object *
+after_fork_parent_cb (lpy_object *self, lpy_object *unused)
 {
-  int sig = pick_private_signal ();
-  if (sig == 0)
-    return false;
-  lpy_object *mod = lpy.PyImport_ImportModule ("_signal");
-  lpy_object *setter = mod ? lpy.PyObject_GetAttrString (mod, "signal") : NULL;
-  lpy_object *handler = lpy.PyCFunction_NewEx (&private_handler_def, NULL, NULL);
-  lpy_object *args = lpy.PyTuple_New (2);
-  lpy_object *num = lpy.PyLong_FromLong (sig);
+  if (trig.configured && !atomic_load (&trig.stopping)
+      && lpy.Py_AddPendingCall (restart_pending, NULL) != 0)
+    thread_start ();
+  return none ();
+}
+
+static lpy_object *
+after_fork_child_cb (lpy_object *self, lpy_object *unused)
+{
+  restart_pending (NULL);
+  return none ();
+}
+
+static lpy_method_def before_fork_def = {
+  "_linger_before_fork", before_fork_cb, LPY_METH_NOARGS, "linger: stop the snapshot thread",
+};
+static lpy_method_def after_parent_def = {
+  "_linger_after_fork_parent", after_fork_parent_cb, LPY_METH_NOARGS,
+  "linger: restart the snapshot thread",
+};
+static lpy_method_def after_child_def = {
+  "_linger_after_fork_child", after_fork_child_cb, LPY_METH_NOARGS,
+  "linger: start the child's snapshot thread",
+};
+
+static bool
+register_at_fork (void)
+{
+  lpy_object *modules = lpy.PyImport_GetModuleDict ();
+  lpy_object *os = modules ? lpy.PyDict_GetItemString (modules, "posix") : NULL;
+  lpy_object *reg = os ? lpy.PyObject_GetAttrString (os, "register_at_fork") : NULL;
+  lpy_object *kwargs = lpy.PyDict_New ();
+  lpy_object *args = lpy.PyTuple_New (0);
   bool ok = false;
-  if (setter != NULL && handler != NULL && args != NULL && num != NULL)
+  if (reg != NULL && kwargs != NULL && args != NULL)
     {
-      lpy.PyTuple_SetItem (args, 0, num); /* steal */
-      lpy.PyTuple_SetItem (args, 1, handler);
-      num = handler = NULL;
-      lpy_object *r = lpy.PyObject_CallObject (setter, args);
-      if (r != NULL)
+      static const char *const names[3] = { "before", "after_in_parent", "after_in_child" };
+      lpy_method_def *defs[3] = { &before_fork_def, &after_parent_def, &after_child_def };
+      ok = true;
+      for (int i = 0; i < 3 && ok; i++)
         {
-          lpy.Py_DecRef (r);
-          ok = call_real_sigaction (sig, NULL, &trig.python) == 0;
+          lpy_object *fn = lpy.PyCFunction_NewEx (defs[i], NULL, NULL);
+          ok = fn != NULL && lpy.PyDict_SetItemString (kwargs, names[i], fn) == 0;
+          if (fn)
+            lpy.Py_DecRef (fn);
         }
+      lpy_object *r = ok ? lpy.PyObject_Call (reg, args, kwargs) : NULL;
+      ok = r != NULL;
+      if (r)
+        lpy.Py_DecRef (r);
     }
   lpy.PyErr_Clear ();
-  if (num)
-    lpy.Py_DecRef (num);
-  if (handler)
-    lpy.Py_DecRef (handler);
+  if (reg)
+    lpy.Py_DecRef (reg);
+  if (kwargs)
+    lpy.Py_DecRef (kwargs);
   if (args)
     lpy.Py_DecRef (args);
-  if (setter)
-    lpy.Py_DecRef (setter);
-  if (mod)
-    lpy.Py_DecRef (mod);
-  if (ok)
-    trig.private_sig = sig;
   return ok;
 }
 
-static bool
-arm_timer (void)
-{
-  struct sigevent sev;
-  memset (&sev, 0, sizeof sev);
-  sev.sigev_notify = SIGEV_SIGNAL;
-  sev.sigev_signo = trig.private_sig;
-  if (timer_create (CLOCK_MONOTONIC, &sev, &trig.timer) < 0)
-    return false;
-  struct itimerspec its;
-  its.it_value.tv_sec = (time_t) trig.interval;
-  its.it_value.tv_nsec = (long) ((trig.interval - (double) its.it_value.tv_sec) * 1e9);
-  if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec < 1000000)
-    its.it_value.tv_nsec = 1000000;
-  its.it_interval = its.it_value;
-  if (timer_settime (trig.timer, 0, &its, NULL) < 0)
-    {
-      timer_delete (trig.timer);
-      return false;
-    }
-  trig.timer_armed = true;
-  return true;
-}
+/* ------------------------------------------------------------------ */
 
 static int
 parse_signal (const char *s)
@@ -297,20 +435,26 @@ linger_trigger_start (void (*snapshot) (unsigned reason))
       if (*end != '\0' || !(secs > 0) || secs > 86400.0 * 365)
         linger_output_note (LINGER_MSG_WARNING, "LINGER_SNAPSHOT_INTERVAL ignored: want seconds > 0");
       else
-        trig.interval = secs;
+        trig.interval_ms = secs * 1000 < 1 ? 1 : (int) (secs * 1000);
     }
 
-  if (sig == 0 && trig.interval == 0)
+  if (sig == 0 && trig.interval_ms == 0)
     return;
-  if (!claim_private_signal ())
+  if (!register_at_fork ())
     {
-      linger_output_note (LINGER_MSG_WARNING, "no free real-time signal: signal and interval "
-                                              "snapshots are off");
+      linger_output_note (LINGER_MSG_WARNING, "cannot register fork handlers: signal and "
+                                              "interval snapshots are off");
       return;
     }
-  if (trig.interval > 0 && !arm_timer ())
-    linger_output_note (LINGER_MSG_WARNING, "cannot create the interval timer: no interval snapshots");
-  if (sig == 0 || sig == trig.private_sig)
+  trig.configured = true;
+  if (!thread_start ())
+    {
+      trig.configured = false;
+      linger_output_note (LINGER_MSG_WARNING, "cannot start the snapshot thread: "
+                                              "signal and interval snapshots are off");
+      return;
+    }
+  if (sig == 0)
     return;
 
   /* Whatever is installed now is the program's. */
@@ -326,20 +470,29 @@ void
 linger_trigger_stop (void)
 {
   atomic_store (&trig.stopping, 1);
-  if (trig.timer_armed)
-    {
-      timer_delete (trig.timer);
-      trig.timer_armed = false;
-    }
+  wake ('w');
 }
 
 void
 linger_trigger_fork_child (void)
 {
-  /* Signal dispositions survive fork, timers do not. */
-  if (trig.timer_armed && !atomic_load (&trig.stopping))
-    {
-      trig.timer_armed = false;
-      arm_timer ();
-    }
+  /* Only the forking thread exists in the child, and the pipe is shared
+   * with the parent: a new pipe, and no thread until os.fork()'s
+   * after_in_child callback starts one (a fork from C code that goes on
+   * running Python gets no signal snapshots). */
+  if (!trig.configured)
+    return;
+  pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+  trig.lock = fresh;
+  trig.alive = false;
+  trig.joinable = false;
+  trig.want_exit = false;
+  int rd = trig.pipe_rd, wr = atomic_load (&trig.pipe_wr);
+  atomic_store (&trig.pipe_wr, -1);
+  trig.pipe_rd = -1;
+  if (rd >= 0)
+    close (rd);
+  if (wr >= 0)
+    close (wr);
+  open_pipe ();
 }

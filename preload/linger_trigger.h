@@ -1,16 +1,21 @@
 /* linger_trigger.h: snapshots on demand (a signal) and over time (an
- * interval).
+ * interval), taken by a helper thread.
  *
- * No Python code and no lock runs in signal context (Py_AddPendingCall is
- * not async-signal-safe, cpython-internals.md section 9), and no thread is
- * started (CPython 3.12+ warns on os.fork() in a process with several OS
- * threads, which would change the program's output).  Instead the shim
- * claims one unused real-time signal, the "private" signal, with a
- * Python-level handler that is a C function taking the snapshot.  CPython
- * runs it in the main thread at the next safe point, as it runs any
- * signal handler.  linger's handler for the snapshot signal (SIGUSR2 by
- * default) calls CPython's own async-signal-safe C handler for the private
- * signal; the interval timer delivers the private signal directly.
+ * The signal handler only writes one byte to a pipe: no Python code and
+ * no lock runs in signal context (Py_AddPendingCall is not
+ * async-signal-safe, cpython-internals.md section 9).  A helper pthread
+ * that blocks every signal waits on the pipe (and on the interval), takes
+ * the GIL with PyGILState_Ensure and snapshots, so the snapshot comes
+ * promptly even while the main thread sits in accept().
+ *
+ * Two things were tried and dropped, and why:
+ *  - calling CPython's own async-signal-safe handler for a private signal
+ *    whose Python handler snapshots: CPython then also writes that signal
+ *    number to the program's set_wakeup_fd() pipe (test_signal saw it);
+ *  - a helper thread alive across os.fork(): CPython 3.12+ counts the OS
+ *    threads at fork and warns ("multi-threaded, use of fork() may lead
+ *    to deadlocks").  So the thread is stopped before os.fork() and
+ *    started again after it (os.register_at_fork).
  *
  * The program keeps its own handler for the snapshot signal: sigaction()
  * and signal() are interposed for that one signal, so the program sees and
@@ -26,13 +31,14 @@ void linger_trigger_preinit (void);
 
 /* In the main thread, with the GIL, once the interpreter runs user code:
  * reads LINGER_SNAPSHOT_SIGNAL (default SIGUSR2; "off" disables) and
- * LINGER_SNAPSHOT_INTERVAL (seconds) and arms them. */
+ * LINGER_SNAPSHOT_INTERVAL (seconds) and arms them.  `snapshot` is called
+ * with the GIL held. */
 void linger_trigger_start (void (*snapshot) (unsigned reason));
 
 /* Interpreter shutdown has begun: no more signal or interval snapshots. */
 void linger_trigger_stop (void);
 
-/* After fork() in the child: timers are not inherited, re-arm. */
+/* pthread_atfork child: the thread is gone and the pipe is the parent's. */
 void linger_trigger_fork_child (void);
 
 /* True if sig is the snapshot signal linger has taken over. */
