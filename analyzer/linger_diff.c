@@ -123,32 +123,77 @@ count_types (LingerDiff *d)
   qsort (d->rows->data, d->rows->len, sizeof (LingerDiffRow), compare_rows);
 }
 
+/* Count and retained bytes of every finding with one key. */
+typedef struct
+{
+  guint64  count;
+  guint64  retained_bytes;
+  gboolean listed;   /* after: already listed as new or grown */
+} Tally;
+
+static GHashTable *
+tally_findings (const GPtrArray *findings)
+{
+  GHashTable *tallies = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+
+  for (guint i = 0; i < findings->len; i++)
+    {
+      const LingerFinding *f = g_ptr_array_index (findings, i);
+      char *key = linger_diff_finding_key (f);
+      Tally *t = g_hash_table_lookup (tallies, key);
+
+      if (t == NULL)
+        {
+          t = g_new0 (Tally, 1);
+          g_hash_table_insert (tallies, key, t);
+        }
+      else
+        g_free (key);
+      t->count += f->count;
+      t->retained_bytes += f->retained_bytes;
+    }
+  return tallies;
+}
+
 static void
 match_findings (LingerDiff *d)
 {
-  g_autoptr(GHashTable) before = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr(GHashTable) after = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GHashTable) before = tally_findings (d->before->findings);
+  g_autoptr(GHashTable) after = tally_findings (d->after->findings);
+  GHashTableIter iter;
+  gpointer key;
 
-  for (guint i = 0; i < d->before->findings->len; i++)
-    g_hash_table_add (before, linger_diff_finding_key (g_ptr_array_index (d->before->findings, i)));
+  /* In after's order, each key once: with --all, or a cycle both live
+   * and garbage, several findings share a key. */
   for (guint i = 0; i < d->after->findings->len; i++)
     {
       LingerFinding *f = g_ptr_array_index (d->after->findings, i);
-      char *key = linger_diff_finding_key (f);
+      g_autofree char *k = linger_diff_finding_key (f);
+      Tally *a = g_hash_table_lookup (after, k);
+      const Tally *b = g_hash_table_lookup (before, k);
 
-      if (!g_hash_table_contains (before, key))
+      if (a->listed)
+        continue;
+      a->listed = TRUE;
+      if (b == NULL)
         g_ptr_array_add (d->new_findings, f);
-      g_hash_table_add (after, key);
+      else if (a->count > b->count)
+        {
+          LingerDiffGrown grown = {
+            .finding = f,
+            .count_before = b->count,
+            .count_after = a->count,
+            .retained_bytes_before = b->retained_bytes,
+            .retained_bytes_after = a->retained_bytes,
+          };
+          g_array_append_val (d->grown_findings, grown);
+        }
     }
-  {
-    GHashTableIter iter;
-    gpointer key;
 
-    g_hash_table_iter_init (&iter, before);
-    while (g_hash_table_iter_next (&iter, &key, NULL))
-      if (!g_hash_table_contains (after, key))
-        d->n_gone_findings++;
-  }
+  g_hash_table_iter_init (&iter, before);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (!g_hash_table_contains (after, key))
+      d->n_gone_findings++;
 }
 
 LingerDiff *
@@ -166,6 +211,7 @@ linger_diff_new (LingerTrace    *trace_before,
   d->after = linger_analysis_new_for_snapshot (trace_after, after, all);
   d->rows = g_array_new (FALSE, FALSE, sizeof (LingerDiffRow));
   d->new_findings = g_ptr_array_new ();
+  d->grown_findings = g_array_new (FALSE, FALSE, sizeof (LingerDiffGrown));
   /* No trace records allocation sites yet (format 1.x reserves record
    * types for them): every row has site NULL. */
   d->sites_recorded = FALSE;
@@ -189,6 +235,7 @@ linger_diff_free (LingerDiff *d)
     }
   g_array_unref (d->rows);
   g_ptr_array_unref (d->new_findings);
+  g_array_unref (d->grown_findings);
   g_free (d);
 }
 

@@ -43,6 +43,17 @@ linger_diff_row_bytes (const LingerDiffRow *row)
 
 typedef struct
 {
+  LingerFinding *finding;          /* borrowed from after->findings */
+  /* Over every finding with its key (a grouped report has one, --all
+   * one per instance), before and after. */
+  guint64        count_before;
+  guint64        count_after;
+  guint64        retained_bytes_before;
+  guint64        retained_bytes_after;
+} LingerDiffGrown;
+
+typedef struct
+{
   /* The two analyses; they borrow the traces below.  For a diff within
    * one trace, both borrow trace_before. */
   LingerAnalysis *before;
@@ -67,6 +78,9 @@ typedef struct
   GPtrArray      *new_findings;  /* LingerFinding */
   /* Findings of `before` that `after` no longer has. */
   guint           n_gone_findings;
+  /* Findings of `after` whose kind, type and path shape `before` has
+   * fewer instances of (a leak that goes on), in after's order. */
+  GArray         *grown_findings; /* LingerDiffGrown */
 
   gboolean        owns_traces;   /* linger_diff_new_for_files() */
 } LingerDiff;

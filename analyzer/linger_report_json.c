@@ -226,10 +226,11 @@ write_trace (Json                 *j,
 }
 
 static void
-write_finding (Json                *j,
-               const LingerFinding *f)
+write_finding_keyed (Json                *j,
+                     const char          *key,
+                     const LingerFinding *f)
 {
-  json_open (j, NULL, '{');
+  json_open (j, key, '{');
   json_string (j, "kind", f->kind);
   json_string (j, "severity", linger_severity_name (f->severity));
   json_uint (j, "count", f->count);
@@ -274,6 +275,13 @@ write_finding (Json                *j,
       json_close (j, '}');
     }
   json_close (j, '}');
+}
+
+static void
+write_finding (Json                *j,
+               const LingerFinding *f)
+{
+  write_finding_keyed (j, NULL, f);
 }
 
 void
@@ -377,6 +385,20 @@ linger_report_json_diff (const LingerDiff *d,
   json_open (&j, "new_findings", '[');
   for (guint i = 0; i < d->new_findings->len; i++)
     write_finding (&j, g_ptr_array_index (d->new_findings, i));
+  json_close (&j, ']');
+  json_open (&j, "grown_findings", '[');
+  for (guint i = 0; i < d->grown_findings->len; i++)
+    {
+      const LingerDiffGrown *g = &g_array_index (d->grown_findings, LingerDiffGrown, i);
+
+      json_open (&j, NULL, '{');
+      json_uint (&j, "count_before", g->count_before);
+      json_uint (&j, "count_after", g->count_after);
+      json_uint (&j, "retained_bytes_before", g->retained_bytes_before);
+      json_uint (&j, "retained_bytes_after", g->retained_bytes_after);
+      write_finding_keyed (&j, "finding", g->finding);
+      json_close (&j, '}');
+    }
   json_close (&j, ']');
   json_uint (&j, "gone_findings", d->n_gone_findings);
   json_close (&j, '}');

@@ -481,6 +481,30 @@ linger_report_text_diff (const LingerDiff *d,
     }
   g_string_append_c (out, '\n');
 
+  if (d->grown_findings->len > 0)
+    {
+      style (&t, BOLD);
+      g_string_append_printf (out, "grown findings: %u that snapshot #%u has more of\n",
+                              d->grown_findings->len, after->snapshot->id);
+      style (&t, RESET);
+      for (guint i = 0; i < d->grown_findings->len; i++)
+        {
+          const LingerDiffGrown *g = &g_array_index (d->grown_findings, LingerDiffGrown, i);
+          const LingerFinding *f = g->finding;
+
+          g_string_append_printf (out, "  %s %s: %" G_GUINT64_FORMAT " → %" G_GUINT64_FORMAT " × ",
+                                  linger_severity_name (f->severity), f->kind, g->count_before, g->count_after);
+          append_safe (&t, g_array_index (f->objects, LingerFindingObject, 0).type);
+          g_string_append (out, ", retaining ");
+          append_bytes (out, g->retained_bytes_before);
+          g_string_append (out, " → ");
+          append_bytes (out, g->retained_bytes_after);
+          g_string_append_c (out, '\n');
+          write_path (&t, "path:", f->path);
+        }
+      g_string_append_c (out, '\n');
+    }
+
   if (d->new_findings->len == 0)
     {
       g_string_append_printf (out, "No new findings in snapshot #%u", after->snapshot->id);

@@ -152,6 +152,7 @@ test_growth (void)
   g_autoptr(LingerDiff) d = linger_diff_new_for_files (paths, NULL, FALSE, &error);
   const LingerDiffRow *row;
   const LingerFinding *f;
+  const LingerDiffGrown *grown;
 
   g_assert_no_error (error);
   g_assert_cmpuint (d->before->snapshot->id, ==, 1);
@@ -181,13 +182,18 @@ test_growth (void)
     g_assert_cmpint (linger_diff_row_bytes (&g_array_index (d->rows, LingerDiffRow, i - 1)), >=,
                      linger_diff_row_bytes (&g_array_index (d->rows, LingerDiffRow, i)));
 
-  /* The cycles were there before; the keep-alive is new. */
+  /* The cycles were there before, fewer of them; the keep-alive is new. */
   g_assert_cmpuint (d->before->findings->len, ==, 1);
   g_assert_cmpuint (d->after->findings->len, ==, 2);
   g_assert_cmpuint (d->new_findings->len, ==, 1);
   f = g_ptr_array_index (d->new_findings, 0);
   g_assert_cmpstr (f->kind, ==, LINGER_FINDING_FINALIZER_KEEPALIVE);
   g_assert_cmpuint (f->retained_objects, ==, 1);
+  g_assert_cmpuint (d->grown_findings->len, ==, 1);
+  grown = &g_array_index (d->grown_findings, LingerDiffGrown, 0);
+  g_assert_cmpstr (grown->finding->kind, ==, LINGER_FINDING_BOUND_METHOD_CYCLE);
+  g_assert_cmpuint (grown->count_before, ==, 2);
+  g_assert_cmpuint (grown->count_after, ==, 5);
   g_assert_cmpuint (d->n_gone_findings, ==, 0);
   g_unlink (path);
 }
@@ -218,8 +224,10 @@ test_reports (void)
   assert_contains (json->str, "\"unchanged_types\": 3");
   assert_contains (json->str, "\"new_findings\": [\n    {\n      \"kind\": \"finalizer-keepalive\"");
   assert_contains (json->str, "\"retained_bytes\": 48");
+  assert_contains (json->str, "\"grown_findings\": [\n    {\n      \"count_before\": 2,\n"
+                              "      \"count_after\": 5,\n");
+  assert_contains (json->str, "\"finding\": {\n        \"kind\": \"bound-method-cycle\"");
   assert_contains (json->str, "\"gone_findings\": 0");
-  assert_not_contains (json->str, "bound-method-cycle");
   linger_report_json_diff (d, again);
   g_assert_cmpstr (json->str, ==, again->str);
 
@@ -232,7 +240,9 @@ test_reports (void)
   assert_contains (text->str, "new findings: 1 in snapshot #2 that snapshot #1 does not have (0 gone)\n"
                               "error finalizer-keepalive:");
   assert_contains (text->str, "retains:   48 bytes in 1 object\n");
-  assert_not_contains (text->str, "bound-method-cycle");
+  assert_contains (text->str, "grown findings: 1 that snapshot #2 has more of\n"
+                              "  warning bound-method-cycle: 2 → 5 × __main__.Connector, retaining ");
+  assert_contains (text->str, "    path:      Connector.callback → <bound method Connector.on_data>.__self__ → Connector\n");
   assert_not_contains (text->str, "\033[");
   g_unlink (path);
 }
@@ -268,6 +278,7 @@ test_snapshot_ids (void)
   last = &g_array_index (d->rows, LingerDiffRow, d->rows->len - 1);
   g_assert_cmpint (linger_diff_row_bytes (last), ==, -2 * 48);
   g_assert_cmpuint (d->new_findings->len, ==, 0);
+  g_assert_cmpuint (d->grown_findings->len, ==, 0);
   g_assert_cmpuint (d->n_gone_findings, ==, 1);
   g_clear_pointer (&d, linger_diff_free);
 
@@ -313,8 +324,9 @@ test_two_traces (void)
   g_assert_cmpuint (d->before->snapshot->id, ==, 2);
   g_assert_cmpuint (d->after->snapshot->id, ==, 1);
   g_assert_cmpint (linger_diff_row_objects (row_of (d, "__main__.Connector")), ==, 2);
-  /* args[0] before, args[1] after: the same finding. */
+  /* args[0] before, args[1] after: the same finding.  The cycles grew. */
   g_assert_cmpuint (d->new_findings->len, ==, 0);
+  g_assert_cmpuint (d->grown_findings->len, ==, 1);
   g_assert_cmpuint (d->n_gone_findings, ==, 0);
   linger_report_text_diff (d, FALSE, text);
   assert_contains (text->str, "  before:    ");
