@@ -6,6 +6,9 @@
 
 #include "linger_dominators.h"
 #include "linger_graph.h"
+#include "linger_report_json.h"
+#include "linger_report_text.h"
+#include "linger_test_heap.h"
 #include "linger_test_trace.h"
 
 #define A(i) (0x100 * (guint64) (i))
@@ -585,6 +588,85 @@ test_long_garbage_cycle (void)
   fixture_clear (&f);
 }
 
+/* --- findings and reports ------------------------------------------------ */
+
+static void
+assert_contains (const char *haystack,
+                 const char *needle)
+{
+  if (haystack == NULL || strstr (haystack, needle) == NULL)
+    g_error ("want '%s' in:\n%s", needle, haystack);
+}
+
+/* Two finalizer keep-alives: a Small object alone, a Zeppelin owning a
+ * payload of 3 objects (a global shares one of them), and a garbage
+ * bound-method cycle.  The Zeppelin retains most and comes first, though
+ * its type sorts after Small. */
+static void
+test_findings_retained (void)
+{
+  g_autoptr(Heap) h = heap_new ();
+  g_autoptr(LingerAnalysis) a = NULL;
+  g_autoptr(GString) json = g_string_new (NULL);
+  g_autoptr(GString) text = g_string_new (NULL);
+  guint64 small = heap_obj (h, "__main__.Small", NULL, 0);
+  guint64 big_dict;
+  guint64 big = heap_instance (h, "__main__.Zeppelin", &big_dict);
+  guint64 payload = heap_obj (h, "builtins.list", NULL, 0);
+  guint64 item = heap_obj (h, "builtins.bytes", NULL, 0);
+  guint64 shared = heap_obj (h, "builtins.bytes", NULL, 0);
+  guint64 args_small = heap_obj (h, "builtins.tuple", NULL, 0);
+  guint64 args_big = heap_obj (h, "builtins.tuple", NULL, 0);
+  guint64 conn_dict;
+  guint64 conn = heap_instance (h, "__main__.Conn", &conn_dict);
+  const LingerFinding *f;
+
+  heap_key (h, big_dict, payload, "'payload'");
+  heap_item (h, payload, item, 0);
+  heap_item (h, payload, shared, 1);
+  heap_key (h, h->main_dict, shared, "'SHARED'");
+  heap_item (h, args_small, small, 0);
+  heap_item (h, args_big, big, 0);
+  heap_finalize (h, small, heap_function (h, "cleanup"), args_small, 0, TRUE);
+  heap_finalize (h, big, heap_function (h, "cleanup"), args_big, 0, TRUE);
+  heap_key (h, conn_dict, heap_bound_method (h, "Conn.on_data", conn), "'callback'");
+
+  a = heap_analyse (h, FALSE);
+  g_assert_nonnull (a->dominators);
+  g_assert_cmpuint (a->findings->len, ==, 3);
+
+  /* The Zeppelin, its __dict__, the list, one bytes (the other is
+   * shared with a global): 4 objects of 48 bytes. */
+  f = g_ptr_array_index (a->findings, 0);
+  g_assert_cmpstr (f->kind, ==, LINGER_FINDING_FINALIZER_KEEPALIVE);
+  g_assert_cmpstr (g_array_index (f->objects, LingerFindingObject, 0).type, ==, "__main__.Zeppelin");
+  g_assert_cmpuint (f->retained_objects, ==, 4);
+  g_assert_cmpuint (f->retained_bytes, ==, 4 * 48);
+  f = g_ptr_array_index (a->findings, 1);
+  g_assert_cmpstr (g_array_index (f->objects, LingerFindingObject, 0).type, ==, "__main__.Small");
+  g_assert_cmpuint (f->retained_objects, ==, 1);
+  /* The cycle: Conn, its __dict__, the bound method, and the method's
+   * function, which nothing else holds here. */
+  f = g_ptr_array_index (a->findings, 2);
+  g_assert_cmpstr (f->kind, ==, LINGER_FINDING_BOUND_METHOD_CYCLE);
+  g_assert_cmpstr (f->state, ==, "garbage");
+  g_assert_cmpuint (f->retained_objects, ==, 4);
+
+  /* Garbage: the cycle and the function only it holds. */
+  g_assert_cmpuint (a->dominators->garbage_objects, ==, 4);
+  g_assert_cmpuint (a->dominators->garbage_bytes, ==, 4 * 48);
+  g_assert_cmpuint (a->dominators->live_objects + a->dominators->garbage_objects, ==, a->graph->n_nodes);
+
+  linger_report_json (a, json);
+  assert_contains (json->str, "\"garbage_objects\": 4,\n    \"garbage_bytes\": 192,\n");
+  assert_contains (json->str, "\"live_objects\": ");
+  assert_contains (json->str, "\"retained_bytes\": 192,\n      \"retained_objects\": 4,\n");
+  linger_report_text (a, FALSE, text);
+  assert_contains (text->str, "\n  garbage:   4 objects, 192 bytes that no root reaches");
+  assert_contains (text->str, "\n    retains:   192 bytes in 4 objects\n");
+  assert_contains (text->str, "\n    retains:   48 bytes in 1 object\n");
+}
+
 int
 main (int    argc,
       char **argv)
@@ -602,5 +684,6 @@ main (int    argc,
   g_test_add_func ("/linger/dominators/random", test_random);
   g_test_add_func ("/linger/dominators/long-chain", test_long_chain);
   g_test_add_func ("/linger/dominators/long-garbage-cycle", test_long_garbage_cycle);
+  g_test_add_func ("/linger/dominators/findings-retained", test_findings_retained);
   return g_test_run ();
 }
