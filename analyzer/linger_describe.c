@@ -78,10 +78,8 @@ linger_describe_label (const LingerGraph *graph,
     }
 }
 
-/* 'name' with quotes around an identifier-like text: the key of an
- * instance __dict__ that reads as an attribute. */
-static char *
-attribute_key (const char *text)
+char *
+linger_describe_attribute_key (const char *text)
 {
   gsize len;
 
@@ -121,7 +119,7 @@ linger_describe_path (const LingerGraph *graph,
           && linger_graph_edge_is_attr (graph, step->edge, "__dict__")
           && next->edge->label_kind == LINGER_LABEL_KEY)
         {
-          g_autofree char *key = attribute_key (linger_graph_edge_text (graph, next->edge));
+          g_autofree char *key = linger_describe_attribute_key (linger_graph_edge_text (graph, next->edge));
           if (key != NULL)
             {
               g_ptr_array_add (out, g_strdup_printf ("%s.%s", node, key));
@@ -152,4 +150,29 @@ linger_describe_path (const LingerGraph *graph,
         i++;
       }
     }
+}
+
+char *
+linger_describe_step_shape (const char *step)
+{
+  const char *bracket;
+  gsize len = strlen (step);
+
+  /* "atexit callback #3: Buffer.flush": the same callback registered for
+   * each instance. */
+  if (g_str_has_prefix (step, "atexit callback #"))
+    {
+      const char *p = step + strlen ("atexit callback #");
+
+      while (g_ascii_isdigit (*p))
+        p++;
+      return g_strdup_printf ("atexit callback #*%s", p);
+    }
+  /* A node description never contains '[' or "(key ", so the first one
+   * starts the step's label. */
+  if (len > 0 && step[len - 1] == ']' && (bracket = strchr (step, '[')) != NULL)
+    return g_strdup_printf ("%.*s[*]", (int) (bracket - step), step);
+  if (len > 0 && step[len - 1] == ')' && (bracket = strstr (step, "(key ")) != NULL)
+    return g_strdup_printf ("%.*s(key *)", (int) (bracket - step), step);
+  return g_strdup (step);
 }

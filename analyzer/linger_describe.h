@@ -31,6 +31,18 @@ char       *linger_describe_node       (const LingerGraph *graph,
 char       *linger_describe_label      (const LingerGraph *graph,
                                         const LingerEdge  *edge);
 
+/* The attribute name in the text of a dict key that reads as one:
+ * "'name'" -> "name"; NULL for any other key ("42", "'a b'", "<Key>").
+ * Returns: (transfer full) (nullable) */
+char       *linger_describe_attribute_key (const char *text);
+
+/* A rendered step with its subscript generalised, for grouping paths of
+ * the same shape: "tuple[0]" -> "tuple[*]", "dict['k']" -> "dict[*]",
+ * "dict(key <Key>)" -> "dict(key *)", "atexit callback #2: f" ->
+ * "atexit callback #*: f"; other steps are kept.
+ * Returns: (transfer full) */
+char       *linger_describe_step_shape    (const char *step);
+
 /* Appends the rendered steps of @path to @out (a GPtrArray of char*,
  * owning).  Collapses `instance.__dict__['k']` into `Instance.k` and a
  * closure's function -> __closure__ tuple -> cell -> cell_contents into

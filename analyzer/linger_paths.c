@@ -131,6 +131,72 @@ linger_path_search_run (LingerPathSearch *search,
   return NULL;
 }
 
+void
+linger_path_search_reach (LingerPathSearch *search,
+                          const guint32    *sources,
+                          gsize             n_sources,
+                          GHashTable       *targets,
+                          LingerEdgeFilter  filter,
+                          gpointer          user_data)
+{
+  const LingerGraph *graph = search->graph;
+  guint32 n = graph->n_nodes;
+  guint left = g_hash_table_size (targets);
+  guint32 head = 0;
+  guint32 tail = 0;
+  guint32 gen;
+
+  if (++search->generation == 0)
+    {
+      memset (search->stamp, 0, (gsize) MAX (n, 1) * sizeof (guint32));
+      search->generation = 1;
+    }
+  gen = search->generation;
+
+  for (gsize i = 0; i < n_sources; i++)
+    {
+      guint32 s = sources[i];
+
+      if (s >= n || search->stamp[s] == gen)
+        continue;
+      search->stamp[s] = gen;
+      search->via[s] = NO_EDGE;
+      search->queue[tail++] = s;
+      if (g_hash_table_contains (targets, GUINT_TO_POINTER (s + 1)) && --left == 0)
+        return;
+    }
+
+  while (head < tail)
+    {
+      guint32 v = search->queue[head++];
+
+      for (guint32 i = graph->out_start[v]; i < graph->out_start[v + 1]; i++)
+        {
+          const LingerEdge *e = &graph->edges[i];
+
+          if (search->stamp[e->target] == gen)
+            continue;
+          if (filter != NULL && !filter (graph, e, user_data))
+            continue;
+          search->stamp[e->target] = gen;
+          search->via[e->target] = i;
+          search->queue[tail++] = e->target;
+          if (g_hash_table_contains (targets, GUINT_TO_POINTER (e->target + 1)) && --left == 0)
+            return;
+        }
+    }
+}
+
+GArray *
+linger_path_search_path_to (LingerPathSearch *search,
+                            guint32           node)
+{
+  if (search->generation == 0 || node >= search->graph->n_nodes
+      || search->stamp[node] != search->generation)
+    return NULL;
+  return build_path (search, node);
+}
+
 GArray *
 linger_paths_shortest (const LingerGraph *graph,
                        const guint32     *sources,

@@ -44,6 +44,24 @@ GArray           *linger_path_search_run  (LingerPathSearch  *search,
                                            LingerEdgeFilter   filter,
                                            gpointer           user_data);
 
+/* Breadth-first search on @search's graph from @sources over the edges
+ * accepted by @filter, with no single target: it stops once it has reached
+ * every node of @targets (a set of GUINT_TO_POINTER (node + 1)), or when
+ * nothing is left.  linger_path_search_path_to() then gives the path to
+ * any node it reached. */
+void              linger_path_search_reach   (LingerPathSearch  *search,
+                                              const guint32     *sources,
+                                              gsize              n_sources,
+                                              GHashTable        *targets,
+                                              LingerEdgeFilter   filter,
+                                              gpointer           user_data);
+
+/* The path from a source to @node found by the last search, or NULL if it
+ * did not reach @node.
+ * Returns: (transfer full) (nullable): a GArray of LingerPathStep */
+GArray           *linger_path_search_path_to (LingerPathSearch  *search,
+                                              guint32            node);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LingerPathSearch, linger_path_search_free)
 
 /* The path from a root to @target in @tree (see linger_graph_root_tree()).
