@@ -2,9 +2,9 @@
 #include "linger_analysis.h"
 
 static LingerAnalysis *
-analyse (LingerTrace    *trace,
-         LingerSnapshot *snapshot,
-         gboolean        all)
+analyse (LingerTrace                 *trace,
+         LingerSnapshot              *snapshot,
+         const LingerFindingsOptions *options)
 {
   LingerAnalysis *a = g_new0 (LingerAnalysis, 1);
 
@@ -14,7 +14,7 @@ analyse (LingerTrace    *trace,
     {
       a->graph = linger_graph_new (trace, a->snapshot);
       a->dominators = linger_dominators_compute (a->graph);
-      a->findings = linger_findings_compute (a->graph, !all);
+      a->findings = linger_findings_compute_with_options (a->graph, options);
       linger_dominators_measure_findings (a->dominators, a->graph, a->findings);
     }
   else
@@ -25,10 +25,19 @@ analyse (LingerTrace    *trace,
 }
 
 LingerAnalysis *
+linger_analysis_new_for_trace_with_options (LingerTrace                 *trace,
+                                            const LingerFindingsOptions *options)
+{
+  return analyse (trace, linger_trace_pick_snapshot (trace), options);
+}
+
+LingerAnalysis *
 linger_analysis_new_for_trace (LingerTrace *trace,
                                gboolean     all)
 {
-  return analyse (trace, linger_trace_pick_snapshot (trace), all);
+  LingerFindingsOptions options = { .ungrouped = all };
+
+  return linger_analysis_new_for_trace_with_options (trace, &options);
 }
 
 LingerAnalysis *
@@ -36,9 +45,25 @@ linger_analysis_new_for_snapshot (LingerTrace    *trace,
                                   LingerSnapshot *snapshot,
                                   gboolean        all)
 {
-  LingerAnalysis *a = analyse (trace, snapshot, all);
+  LingerFindingsOptions options = { .ungrouped = all };
+  LingerAnalysis *a = analyse (trace, snapshot, &options);
 
   a->trace_borrowed = TRUE;
+  return a;
+}
+
+LingerAnalysis *
+linger_analysis_new_for_file_with_options (const char                  *path,
+                                           const LingerFindingsOptions *options,
+                                           GError                     **error)
+{
+  LingerTrace *trace = linger_trace_new_from_file (path, error);
+  LingerAnalysis *a;
+
+  if (trace == NULL)
+    return NULL;
+  a = linger_analysis_new_for_trace_with_options (trace, options);
+  a->path = g_strdup (path);
   return a;
 }
 
@@ -47,14 +72,9 @@ linger_analysis_new_for_file (const char  *path,
                               gboolean     all,
                               GError     **error)
 {
-  LingerTrace *trace = linger_trace_new_from_file (path, error);
-  LingerAnalysis *a;
+  LingerFindingsOptions options = { .ungrouped = all };
 
-  if (trace == NULL)
-    return NULL;
-  a = linger_analysis_new_for_trace (trace, all);
-  a->path = g_strdup (path);
-  return a;
+  return linger_analysis_new_for_file_with_options (path, &options, error);
 }
 
 void

@@ -34,6 +34,14 @@ LingerAnalysis *linger_analysis_new_for_file  (const char  *path,
 LingerAnalysis *linger_analysis_new_for_trace (LingerTrace *trace,
                                                gboolean     all);
 
+/* As the two above, with every option of the findings (an @all above is
+ * options->ungrouped). */
+LingerAnalysis *linger_analysis_new_for_file_with_options  (const char                  *path,
+                                                            const LingerFindingsOptions *options,
+                                                            GError                     **error);
+LingerAnalysis *linger_analysis_new_for_trace_with_options (LingerTrace                 *trace,
+                                                            const LingerFindingsOptions *options);
+
 /* Analyses @snapshot of @trace, which the analysis borrows: both must
  * outlive it (a diff judges two snapshots of one trace). */
 LingerAnalysis *linger_analysis_new_for_snapshot (LingerTrace    *trace,

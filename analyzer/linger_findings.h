@@ -2,11 +2,24 @@
  *
  * finalizer-keepalive (error): a weakref.finalize whose callback or
  *   arguments hold the very object it watches; the object can never die
- *   and the cleanup runs only at exit, if at all.
+ *   and the cleanup runs only at exit, if at all.  Also an object that
+ *   only an atexit.register() callback holds ("via": "atexit").
+ * weakref-callback-keepalive (warning): a live weakref.ref or proxy whose
+ *   callback holds its own referent, which then lives as long as the
+ *   weak reference.
+ * weak-container-keepalive (warning): a WeakKeyDictionary value that
+ *   holds its own key, or a WeakValueDictionary key that holds its own
+ *   value: the entry never goes away.
  * bound-method-cycle (warning): an object that stores a bound method of
  *   itself (self.callback = self.on_data), a reference cycle only the
  *   cyclic GC can free, and never if the GC is disabled or a finalizer
  *   misbehaves.
+ * closure-cycle (warning): the same through a closure cell
+ *   (self.get = lambda: self.x).
+ * reference-cycle (info): any other cycle only the cyclic GC can free,
+ *   garbage at the snapshot (live ones on request).
+ * uncollectable (error): objects in gc.garbage.
+ * resurrected (warning): objects whose __del__ ran, alive again.
  */
 #pragma once
 
@@ -18,6 +31,12 @@ G_BEGIN_DECLS
 
 #define LINGER_FINDING_FINALIZER_KEEPALIVE "finalizer-keepalive"
 #define LINGER_FINDING_BOUND_METHOD_CYCLE  "bound-method-cycle"
+#define LINGER_FINDING_WEAKREF_CALLBACK_KEEPALIVE "weakref-callback-keepalive"
+#define LINGER_FINDING_WEAK_CONTAINER_KEEPALIVE   "weak-container-keepalive"
+#define LINGER_FINDING_CLOSURE_CYCLE       "closure-cycle"
+#define LINGER_FINDING_REFERENCE_CYCLE     "reference-cycle"
+#define LINGER_FINDING_UNCOLLECTABLE       "uncollectable"
+#define LINGER_FINDING_RESURRECTED         "resurrected"
 
 typedef enum
 {
@@ -31,6 +50,7 @@ typedef struct
   const char *type;        /* "module.QualName", owned by the trace */
   guint64     address;
   guint64     size;
+  guint32     node;        /* its node in the graph */
 } LingerFindingObject;
 
 typedef struct
@@ -63,16 +83,41 @@ typedef struct
 
   /* finalizer-keepalive only. */
   gboolean        finalizer_atexit;
-  const char     *finalizer_via;   /* "args", "kwargs", "func", "__self__", "closure" */
-  guint64         finalizer_address;
+  const char     *finalizer_via;   /* "args", "kwargs", "func", "__self__", "closure", "atexit" */
+  guint64         finalizer_address; /* for "atexit": the callback */
+  char           *atexit_callback; /* for "atexit": "atexit callback #1: Session.close" */
+
+  /* Cycles: the bytes of the members of every cycle in the group, and
+   * the sorted type names of the example's members (reference-cycle). */
+  guint64         cycle_bytes;
+  GPtrArray      *cycle_types;     /* const char *, NULL for other kinds */
+
+  /* What the group is keyed by besides kind and type: the path with its
+   * subscripts generalised ("tuple[*]"). */
+  char           *shape;
+  /* With LingerFindingsOptions.instances: every instance of the group
+   * (count of them), the example first, each a LingerFinding with count 1. */
+  GPtrArray      *instances;
 } LingerFinding;
 
-/* Computes every finding on @graph.  With @group, instances of the same
- * kind and type (and state, for cycles) become one entry with a count,
- * whose example is the instance with the lowest address; otherwise each instance is its
- * own entry.  Entries are sorted: errors first, then by kind, count
- * (descending) and type, so the output is deterministic.
+typedef struct
+{
+  gboolean ungrouped;    /* no groups: every instance an entry of its own */
+  gboolean instances;    /* each group lists every instance in instances */
+  gboolean live_cycles;  /* reference-cycle: report cycles still reachable too */
+} LingerFindingsOptions;
+
+/* Computes every finding on @graph.  Instances of the same kind, type and
+ * path shape (and state, for cycles; for reference-cycle the set of types
+ * instead of the type) become one entry with a count, whose example is the
+ * instance with the lowest address.  Entries are sorted: errors first, then
+ * by kind, count (descending) and type, so the output is deterministic.
  * Returns: (transfer full): a GPtrArray of LingerFinding */
+GPtrArray  *linger_findings_compute_with_options (const LingerGraph           *graph,
+                                                  const LingerFindingsOptions *options);
+
+/* As linger_findings_compute_with_options(); without @group each
+ * instance is an entry of its own (count 1). */
 GPtrArray  *linger_findings_compute       (const LingerGraph *graph,
                                            gboolean           group);
 

@@ -24,10 +24,14 @@ static const char usage_text[] =
   "      A snapshot is taken at exit, whenever the program receives the\n"
   "      snapshot signal (default SIGUSR2; the program's own handler for it\n"
   "      still runs), and every SECONDS with --snapshot-interval.\n"
-  "  linger report [--format=text|json] [--all] TRACE\n"
-  "      Analyse a trace: objects kept alive by their own finalizer,\n"
-  "      objects in a cycle through a bound method of themselves.\n"
-  "      --all lists every instance instead of one example per type.\n"
+  "  linger report [--format=text|json] [--all|--instances] [--live-cycles] TRACE\n"
+  "      Analyse a trace: objects kept alive by their own finalizer, a weak\n"
+  "      reference's callback, a weak container or an atexit callback;\n"
+  "      reference cycles (through a bound method, a closure, or any other\n"
+  "      that only the cyclic GC can free); gc.garbage; resurrected objects.\n"
+  "      --all lists every instance instead of one example per group,\n"
+  "      --instances lists them inside their group, --live-cycles reports\n"
+  "      reference cycles the program still holds too.\n"
   "  linger report --diff [--snapshots=I,J] [--format=text|json] TRACE [TRACE2]\n"
   "      What grew between two snapshots, by type, and the findings that are\n"
   "      new in the later one: the first and the last snapshot of TRACE, the\n"
@@ -132,6 +136,9 @@ cmd_report (int    argc,
   gboolean all = FALSE;
   gboolean diff = FALSE;
   g_autofree char *snapshots = NULL;
+  gboolean instances = FALSE;
+  gboolean live_cycles = FALSE;
+  LingerFindingsOptions options = { 0 };
   g_auto(GStrv) files = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GOptionContext) context = NULL;
@@ -143,6 +150,9 @@ cmd_report (int    argc,
     { "all", 'a', 0, G_OPTION_ARG_NONE, &all, "List every instance, not one example per type", NULL },
     { "diff", 'd', 0, G_OPTION_ARG_NONE, &diff, "What grew between two snapshots", NULL },
     { "snapshots", 0, 0, G_OPTION_ARG_STRING, &snapshots, "With --diff: the ids of the two snapshots", "I,J" },
+    { "instances", 0, 0, G_OPTION_ARG_NONE, &instances, "List every instance inside its group", NULL },
+    { "live-cycles", 0, 0, G_OPTION_ARG_NONE, &live_cycles,
+      "Also report reference cycles the program still holds", NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "TRACE" },
     { NULL }
   };
@@ -169,7 +179,10 @@ cmd_report (int    argc,
   if (files[1] != NULL)
     return usage_error ("report takes one trace file, not %u", g_strv_length (files));
 
-  analysis = linger_analysis_new_for_file (files[0], all, &error);
+  options.ungrouped = all;
+  options.instances = instances;
+  options.live_cycles = live_cycles;
+  analysis = linger_analysis_new_for_file_with_options (files[0], &options, &error);
   if (analysis == NULL)
     return fail (error->message);
 

@@ -226,6 +226,51 @@ write_trace (Json                 *j,
 }
 
 static void
+write_strings (Json            *j,
+               const char      *key,
+               const GPtrArray *strings)
+{
+  json_open (j, key, '[');
+  for (guint i = 0; i < strings->len; i++)
+    json_string (j, NULL, g_ptr_array_index (strings, i));
+  json_close (j, ']');
+}
+
+/* One instance of a group (--instances): what differs between them. */
+static void
+write_instance (Json                *j,
+                const LingerFinding *f)
+{
+  json_open (j, NULL, '{');
+  if (f->state != NULL)
+    json_string (j, "state", f->state);
+  json_open (j, "objects", '[');
+  for (guint i = 0; i < f->objects->len; i++)
+    {
+      const LingerFindingObject *o = &g_array_index (f->objects, LingerFindingObject, i);
+
+      json_open (j, NULL, '{');
+      json_string (j, "type", o->type);
+      json_address (j, "address", o->address);
+      json_uint (j, "size", o->size);
+      json_string (j, "allocated_at", NULL);
+      json_close (j, '}');
+    }
+  json_close (j, ']');
+  if (f->n_members > 0)
+    json_uint (j, "cycle_size", f->n_members);
+  write_strings (j, "path", f->path);
+  if (f->held_by != NULL)
+    {
+      write_strings (j, "held_by", f->held_by);
+      json_string (j, "held_by_root", f->held_by_root);
+    }
+  if (f->finalizer_via != NULL)
+    json_address (j, "finalizer", f->finalizer_address);
+  json_close (j, '}');
+}
+
+static void
 write_finding_keyed (Json                *j,
                      const char          *key,
                      const LingerFinding *f)
@@ -272,7 +317,21 @@ write_finding_keyed (Json                *j,
       json_address (j, "address", f->finalizer_address);
       json_bool (j, "atexit", f->finalizer_atexit);
       json_string (j, "via", f->finalizer_via);
+      if (f->atexit_callback != NULL)
+        json_string (j, "callback", f->atexit_callback);
       json_close (j, '}');
+    }
+  /* Cycles: the bytes of all the group's cycles, the example's types. */
+  if (f->n_members > 0)
+    json_uint (j, "cycle_bytes", f->cycle_bytes);
+  if (f->cycle_types != NULL)
+    write_strings (j, "cycle_types", f->cycle_types);
+  if (f->instances != NULL)
+    {
+      json_open (j, "instances", '[');
+      for (guint i = 0; i < f->instances->len; i++)
+        write_instance (j, g_ptr_array_index (f->instances, i));
+      json_close (j, ']');
     }
   json_close (j, '}');
 }

@@ -181,6 +181,8 @@ root_description (const char *root)
     return "a running thread's frame";
   if (strcmp (root, "external") == 0)
     return "held from outside the recorded graph: C code or the interpreter";
+  if (strcmp (root, "atexit") == 0)
+    return "an atexit callback";
   return root;
 }
 
@@ -199,6 +201,18 @@ write_path (Text            *t,
   g_string_append_c (t->out, '\n');
 }
 
+static gboolean
+same_steps (const GPtrArray *a,
+            const GPtrArray *b)
+{
+  if (a->len != b->len)
+    return FALSE;
+  for (guint i = 0; i < a->len; i++)
+    if (strcmp (g_ptr_array_index (a, i), g_ptr_array_index (b, i)) != 0)
+      return FALSE;
+  return TRUE;
+}
+
 static void
 write_finding (Text                *t,
                const LingerFinding *f)
@@ -214,7 +228,9 @@ write_finding (Text                *t,
 
   g_string_append_printf (t->out, "    %-10s 0x%" G_GINT64_MODIFIER "x, %" G_GUINT64_FORMAT " bytes",
                           f->count > 1 ? "example:" : "object:", o->address, o->size);
-  if (f->n_members > 0)
+  if (f->n_members == 1)
+    g_string_append (t->out, ", refers to itself");
+  else if (f->n_members > 0)
     g_string_append_printf (t->out, ", in a cycle of %u objects", f->n_members);
   g_string_append_c (t->out, '\n');
 
@@ -225,13 +241,31 @@ write_finding (Text                *t,
                           f->retained_objects == 1 ? "" : "s",
                           f->count > 1 ? ", all instances together" : "");
 
-  if (f->finalizer_via != NULL)
+  if (f->atexit_callback != NULL)
+    {
+      g_string_append_printf (t->out, "    %-10s ", "atexit:");
+      append_safe (t, f->atexit_callback);
+      g_string_append (t->out, ", holds it until exit\n");
+    }
+  else if (f->finalizer_via != NULL)
     g_string_append_printf (t->out, "    %-10s 0x%" G_GINT64_MODIFIER "x, holds it through %s%s\n",
                             "finalizer:", f->finalizer_address, f->finalizer_via,
                             f->finalizer_atexit ? ", runs only at exit" : ", atexit=False: never runs");
+  if (f->cycle_types != NULL && strcmp (f->kind, LINGER_FINDING_REFERENCE_CYCLE) == 0)
+    {
+      g_string_append_printf (t->out, "    %-10s ", "types:");
+      for (guint i = 0; i < f->cycle_types->len; i++)
+        {
+          if (i > 0)
+            g_string_append (t->out, ", ");
+          append_safe (t, g_ptr_array_index (f->cycle_types, i));
+        }
+      g_string_append_printf (t->out, "; %" G_GUINT64_FORMAT " bytes in %s\n", f->cycle_bytes,
+                              f->count > 1 ? "these cycles" : "the cycle");
+    }
 
   write_path (t, "path:", f->path);
-  if (f->held_by != NULL)
+  if (f->held_by != NULL && !same_steps (f->held_by, f->path))
     {
       write_path (t, "held by:", f->held_by);
       g_string_truncate (t->out, t->out->len - 1);   /* the root goes on the same line */
@@ -241,15 +275,45 @@ write_finding (Text                *t,
   g_string_append_printf (t->out, "    %-10s ", "hint:");
   append_safe (t, f->hint);
   g_string_append_c (t->out, '\n');
+
+  /* --instances: one line per instance, its path or why it is live. */
+  for (guint i = 0; f->instances != NULL && i < f->instances->len; i++)
+    {
+      const LingerFinding *inst = g_ptr_array_index (f->instances, i);
+      const LingerFindingObject *io = &g_array_index (inst->objects, LingerFindingObject, 0);
+      const GPtrArray *steps = inst->held_by != NULL ? inst->held_by : inst->path;
+
+      g_string_append_printf (t->out, "    %-10s 0x%" G_GINT64_MODIFIER "x (%s): ",
+                              i == 0 ? "instances:" : "", io->address, inst->state != NULL ? inst->state : "?");
+      for (guint k = 0; k < steps->len; k++)
+        {
+          if (k > 0)
+            g_string_append (t->out, " → ");
+          append_safe (t, g_ptr_array_index (steps, k));
+        }
+      g_string_append_c (t->out, '\n');
+    }
 }
 
 static const char *
 kind_summary (const char *kind)
 {
   if (strcmp (kind, LINGER_FINDING_FINALIZER_KEEPALIVE) == 0)
-    return "objects kept alive by their own weakref.finalize";
+    return "objects kept alive by their own weakref.finalize or atexit callback";
   if (strcmp (kind, LINGER_FINDING_BOUND_METHOD_CYCLE) == 0)
     return "objects holding a bound method of themselves (a reference cycle)";
+  if (strcmp (kind, LINGER_FINDING_WEAKREF_CALLBACK_KEEPALIVE) == 0)
+    return "objects kept alive by the callback of their own weak reference";
+  if (strcmp (kind, LINGER_FINDING_WEAK_CONTAINER_KEEPALIVE) == 0)
+    return "weak dictionary entries that hold their own weak key or value";
+  if (strcmp (kind, LINGER_FINDING_CLOSURE_CYCLE) == 0)
+    return "objects holding a function that closes over them (a reference cycle)";
+  if (strcmp (kind, LINGER_FINDING_REFERENCE_CYCLE) == 0)
+    return "reference cycles only the cyclic garbage collector can free";
+  if (strcmp (kind, LINGER_FINDING_UNCOLLECTABLE) == 0)
+    return "objects the garbage collector gave up on (gc.garbage)";
+  if (strcmp (kind, LINGER_FINDING_RESURRECTED) == 0)
+    return "objects alive again after their __del__ ran";
   return "";
 }
 
@@ -277,23 +341,41 @@ linger_report_text (const LingerAnalysis *a,
       return;
     }
 
-  /* Findings are sorted by severity then kind: a heading per kind. */
-  for (guint i = 0; i < a->findings->len; i++)
-    {
-      const LingerFinding *f = g_ptr_array_index (a->findings, i);
+  /* A heading per kind, kinds in the order they first come (findings
+   * are sorted by severity first), each kind's findings in their order. */
+  {
+    g_autoptr(GPtrArray) kinds = g_ptr_array_new ();
 
-      if (kind == NULL || strcmp (kind, f->kind) != 0)
+    for (guint i = 0; i < a->findings->len; i++)
+      {
+        const LingerFinding *f = g_ptr_array_index (a->findings, i);
+        gboolean seen = FALSE;
+
+        for (guint k = 0; k < kinds->len && !seen; k++)
+          seen = strcmp (g_ptr_array_index (kinds, k), f->kind) == 0;
+        if (!seen)
+          g_ptr_array_add (kinds, (gpointer) f->kind);
+      }
+    for (guint k = 0; k < kinds->len; k++)
+      for (guint i = 0; i < a->findings->len; i++)
         {
-          if (kind != NULL)
-            g_string_append_c (out, '\n');
-          kind = f->kind;
-          style (&t, f->severity == LINGER_SEVERITY_ERROR ? RED : YELLOW);
-          g_string_append_printf (out, "%s %s", linger_severity_name (f->severity), f->kind);
-          style (&t, RESET);
-          g_string_append_printf (out, ": %s\n", kind_summary (f->kind));
+          const LingerFinding *f = g_ptr_array_index (a->findings, i);
+
+          if (strcmp (f->kind, g_ptr_array_index (kinds, k)) != 0)
+            continue;
+          if (kind == NULL || strcmp (kind, f->kind) != 0)
+            {
+              if (kind != NULL)
+                g_string_append_c (out, '\n');
+              kind = f->kind;
+              style (&t, f->severity == LINGER_SEVERITY_ERROR ? RED : YELLOW);
+              g_string_append_printf (out, "%s %s", linger_severity_name (f->severity), f->kind);
+              style (&t, RESET);
+              g_string_append_printf (out, ": %s\n", kind_summary (f->kind));
+            }
+          write_finding (&t, f);
         }
-      write_finding (&t, f);
-    }
+  }
 }
 
 /* --- linger report --diff ----------------------------------------------- */

@@ -1,6 +1,8 @@
 /* linger_test_heap.c: a small builder of Python-shaped heaps. */
 #include "linger_test_heap.h"
 
+#include <string.h>
+
 guint64
 heap_obj (Heap       *h,
           const char *type,
@@ -115,7 +117,11 @@ heap_new (void)
   h->objects = g_array_new (FALSE, FALSE, sizeof (HeapObject));
   h->refs = g_array_new (FALSE, FALSE, sizeof (HeapRef));
   h->roots = g_array_new (FALSE, FALSE, sizeof (guint64));
+  h->more_roots = g_array_new (FALSE, FALSE, sizeof (HeapRoot));
   h->finalizers = g_array_new (FALSE, FALSE, sizeof (linger_finalizer_entry));
+  h->weakrefs = g_array_new (FALSE, FALSE, sizeof (linger_weakref_entry));
+  h->atexits = g_array_new (FALSE, FALSE, sizeof (linger_atexit_entry));
+  h->strings = g_ptr_array_new_with_free_func (g_free);
   h->next = 0x10000;
 
   /* sys.modules['__main__'] and sys.modules['weakref']: the roots. */
@@ -141,7 +147,11 @@ heap_free (Heap *h)
   g_array_unref (h->objects);
   g_array_unref (h->refs);
   g_array_unref (h->roots);
+  g_array_unref (h->more_roots);
   g_array_unref (h->finalizers);
+  g_array_unref (h->weakrefs);
+  g_array_unref (h->atexits);
+  g_ptr_array_unref (h->strings);
   g_free (h);
 }
 
@@ -207,17 +217,36 @@ heap_write (Heap *h)
       else
         test_trace_ref (t, r->source, r->target, r->label_kind, r->label, r->ref_kind);
     }
+  /* Module roots are labelled by their sys.modules key, the module's name. */
   for (guint i = 0; i < h->roots->len; i++)
-    test_trace_root (t, g_array_index (h->roots, guint64, i), LINGER_ROOT_MODULE, "module");
+    {
+      guint64 address = g_array_index (h->roots, guint64, i);
+      const char *label = "module";
+
+      for (guint k = 0; k < h->objects->len; k++)
+        if (g_array_index (h->objects, HeapObject, k).address == address
+            && g_array_index (h->objects, HeapObject, k).name != NULL)
+          label = g_array_index (h->objects, HeapObject, k).name;
+      test_trace_root (t, address, LINGER_ROOT_MODULE, label);
+    }
+  for (guint i = 0; i < h->more_roots->len; i++)
+    {
+      const HeapRoot *r = &g_array_index (h->more_roots, HeapRoot, i);
+      test_trace_root (t, r->address, r->kind, r->label);
+    }
   for (guint i = 0; i < h->finalizers->len; i++)
     g_assert_true (linger_writer_finalizer (&t->w, &g_array_index (h->finalizers, linger_finalizer_entry, i)));
+  for (guint i = 0; i < h->weakrefs->len; i++)
+    g_assert_true (linger_writer_weakref (&t->w, &g_array_index (h->weakrefs, linger_weakref_entry, i)));
+  for (guint i = 0; i < h->atexits->len; i++)
+    g_assert_true (linger_writer_atexit (&t->w, &g_array_index (h->atexits, linger_atexit_entry, i)));
   test_trace_snapshot_end (t);
   return test_trace_finish (t, TRUE);
 }
 
 LingerAnalysis *
-heap_analyse (Heap     *h,
-              gboolean  all)
+heap_analyse_with (Heap                        *h,
+                   const LingerFindingsOptions *options)
 {
   g_autoptr(GBytes) bytes = heap_write (h);
   GError *error = NULL;
@@ -226,6 +255,164 @@ heap_analyse (Heap     *h,
   LingerTrace *trace = linger_trace_new_from_data (data, len, &error);
 
   g_assert_no_error (error);
-  return linger_analysis_new_for_trace (trace, all);
+  return linger_analysis_new_for_trace_with_options (trace, options);
 }
 
+LingerAnalysis *
+heap_analyse (Heap     *h,
+              gboolean  all)
+{
+  LingerFindingsOptions options = { .ungrouped = all };
+
+  return heap_analyse_with (h, &options);
+}
+
+void
+heap_root (Heap       *h,
+           guint64     address,
+           guint32     kind,
+           const char *label)
+{
+  HeapRoot r = { address, kind, label };
+
+  g_array_append_val (h->more_roots, r);
+}
+
+guint64
+heap_closure (Heap       *h,
+              const char *qualname,
+              const char *var,
+              guint64     contents,
+              guint64    *ret_cell)
+{
+  guint64 f = heap_function (h, qualname);
+  guint64 closure = heap_obj (h, "builtins.tuple", NULL, 0);
+  guint64 cell = heap_obj (h, "builtins.cell", NULL, LINGER_OBJ_CELL);
+
+  heap_attr (h, f, closure, "__closure__");
+  heap_ref (h, closure, cell, LINGER_LABEL_CLOSURE, var, LINGER_REF_STRONG);
+  heap_attr (h, cell, contents, "cell_contents");
+  if (ret_cell != NULL)
+    *ret_cell = cell;
+  return f;
+}
+
+guint64
+heap_weakref (Heap    *h,
+              guint64  referent,
+              guint64  callback,
+              guint32  kind)
+{
+  const char *type = kind == LINGER_WEAKREF_PROXY ? "weakref.ProxyType"
+                     : kind == LINGER_WEAKREF_CALLABLE_PROXY ? "weakref.CallableProxyType"
+                     : kind == LINGER_WEAKREF_METHOD ? "weakref.WeakMethod" : "weakref.ReferenceType";
+  guint32 flags = kind == LINGER_WEAKREF_PROXY || kind == LINGER_WEAKREF_CALLABLE_PROXY
+                  ? LINGER_OBJ_PROXY
+                  : LINGER_OBJ_WEAKREF | (kind == LINGER_WEAKREF_METHOD ? LINGER_OBJ_WEAKMETHOD : 0);
+  guint64 wr = heap_obj (h, type, NULL, flags);
+  linger_weakref_entry e = { .weakref = wr, .referent = referent, .callback = callback, .kind = kind };
+
+  if (referent != 0)
+    heap_ref (h, wr, referent, LINGER_LABEL_REFERENT, NULL, LINGER_REF_WEAK);
+  if (callback != 0)
+    heap_ref (h, wr, callback, LINGER_LABEL_ATTR, "__callback__", LINGER_REF_CALLBACK);
+  g_array_append_val (h->weakrefs, e);
+  return wr;
+}
+
+void
+heap_atexit (Heap       *h,
+             const char *name,
+             guint64     func,
+             guint64     args,
+             guint64     kwargs)
+{
+  linger_atexit_entry e = { .func = func, .args = args, .kwargs = kwargs, .index = h->atexits->len };
+  const guint64 parts[3] = { func, args, kwargs };
+  char *label = g_strdup_printf ("atexit callback #%u: %s", e.index + 1, name);
+
+  g_ptr_array_add (h->strings, label);
+  for (guint p = 0; p < 3; p++)
+    if (parts[p] != 0)
+      {
+        heap_root (h, parts[p], LINGER_ROOT_ATEXIT, label);
+        heap_hold_externally (h, parts[p]);
+      }
+  g_array_append_val (h->atexits, e);
+}
+
+
+guint64
+heap_module (Heap       *h,
+             const char *name,
+             guint64    *ret_dict)
+{
+  guint64 m = heap_obj (h, "builtins.module", name, LINGER_OBJ_MODULE);
+  guint64 d = heap_obj (h, "builtins.dict", NULL, LINGER_OBJ_DICT);
+
+  heap_attr (h, m, d, "__dict__");
+  g_array_append_val (h->roots, m);
+  *ret_dict = d;
+  return m;
+}
+
+guint
+heap_count_kind (const LingerAnalysis *a,
+                 const char           *kind)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < a->findings->len; i++)
+    if (strcmp (((LingerFinding *) g_ptr_array_index (a->findings, i))->kind, kind) == 0)
+      n++;
+  return n;
+}
+
+const LingerFinding *
+heap_find (const LingerAnalysis *a,
+           const char           *kind,
+           const char           *type)
+{
+  for (guint i = 0; i < a->findings->len; i++)
+    {
+      const LingerFinding *f = g_ptr_array_index (a->findings, i);
+
+      if (strcmp (f->kind, kind) == 0
+          && (type == NULL || strcmp (g_array_index (f->objects, LingerFindingObject, 0).type, type) == 0))
+        return f;
+    }
+  g_error ("no %s finding of type %s among %u findings", kind, type ? type : "(any)", a->findings->len);
+  return NULL;
+}
+
+void
+heap_assert_steps (const GPtrArray *steps,
+                   ...)
+{
+  g_autoptr(GString) joined = g_string_new (NULL);
+  va_list args;
+  const char *want;
+  guint i = 0;
+
+  g_assert_nonnull (steps);
+  for (guint k = 0; k < steps->len; k++)
+    g_string_append_printf (joined, "%s%s", k > 0 ? " → " : "", (const char *) g_ptr_array_index (steps, k));
+  va_start (args, steps);
+  while ((want = va_arg (args, const char *)) != NULL)
+    {
+      if (i >= steps->len || strcmp (g_ptr_array_index (steps, i), want) != 0)
+        g_error ("step %u: want '%s' in: %s", i, want, joined->str);
+      i++;
+    }
+  va_end (args);
+  if (i != steps->len)
+    g_error ("%u steps, want %u: %s", steps->len, i, joined->str);
+}
+
+void
+heap_assert_contains (const char *haystack,
+                      const char *needle)
+{
+  if (haystack == NULL || strstr (haystack, needle) == NULL)
+    g_error ("want '%s' in: %s", needle, haystack);
+}

@@ -34,10 +34,21 @@ typedef struct
 
 typedef struct
 {
+  guint64     address;
+  guint32     kind;    /* linger_root_kind */
+  const char *label;
+} HeapRoot;
+
+typedef struct
+{
   GArray *objects;
   GArray *refs;
-  GArray *roots;       /* guint64 */
+  GArray *roots;       /* guint64, module roots labelled by the module's name */
+  GArray *more_roots;  /* HeapRoot */
   GArray *finalizers;  /* linger_finalizer_entry */
+  GArray *weakrefs;    /* linger_weakref_entry */
+  GArray *atexits;     /* linger_atexit_entry */
+  GPtrArray *strings;  /* labels made up by the helpers */
   guint64 next;        /* address allocator */
   guint64 main_dict;   /* __main__.__dict__ */
   guint64 registry;    /* weakref.finalize._registry */
@@ -93,11 +104,61 @@ guint64         heap_finalize        (Heap    *h,
                                       guint64  args,
                                       guint64  kwargs,
                                       gboolean atexit);
+/* A root of any kind. */
+void            heap_root            (Heap       *h,
+                                      guint64     address,
+                                      guint32     kind,
+                                      const char *label);
+/* A function @qualname whose closure holds @contents in variable @var;
+ * the cell in *ret_cell if not NULL. */
+guint64         heap_closure         (Heap       *h,
+                                      const char *qualname,
+                                      const char *var,
+                                      guint64     contents,
+                                      guint64    *ret_cell);
+/* A weak reference of @kind (LINGER_WEAKREF_*) to @referent with
+ * @callback (0 for none), and its WEAKREFS entry. */
+guint64         heap_weakref         (Heap    *h,
+                                      guint64  referent,
+                                      guint64  callback,
+                                      guint32  kind);
+/* atexit.register(func, *args, **kwargs): the ATEXIT entry, and the
+ * roots "atexit callback #N: @name" of its parts, which the
+ * interpreter holds from outside the graph. */
+void            heap_atexit          (Heap       *h,
+                                      const char *name,
+                                      guint64     func,
+                                      guint64     args,
+                                      guint64     kwargs);
 /* The heap as a complete trace with one AT_EXIT snapshot. */
 GBytes         *heap_write           (Heap *h);
 /* Writes the heap as an AT_EXIT snapshot and analyses it. */
 LingerAnalysis *heap_analyse         (Heap     *h,
                                       gboolean  all);
+/* The same with every option. */
+LingerAnalysis *heap_analyse_with    (Heap                        *h,
+                                      const LingerFindingsOptions *options);
+
+/* A module @name (a root labelled @name) and its __dict__ in *ret_dict. */
+guint64         heap_module          (Heap       *h,
+                                      const char *name,
+                                      guint64    *ret_dict);
+
+/* Findings of @kind in @a. */
+guint           heap_count_kind      (const LingerAnalysis *a,
+                                      const char           *kind);
+/* The finding of @kind whose objects[0] has type @type (any if NULL);
+ * fails the test if there is none. */
+const LingerFinding *heap_find       (const LingerAnalysis *a,
+                                      const char           *kind,
+                                      const char           *type);
+/* Fails the test unless @steps (char *) are exactly the NULL-terminated
+ * arguments. */
+void            heap_assert_steps    (const GPtrArray *steps,
+                                      ...) G_GNUC_NULL_TERMINATED;
+/* Fails the test unless @haystack contains @needle. */
+void            heap_assert_contains (const char *haystack,
+                                      const char *needle);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Heap, heap_free)
 
