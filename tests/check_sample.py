@@ -63,10 +63,11 @@ Other checks:
         report counts every request's garbage.
     check_sample.py --linger L --python PY --check own-handler
         samples/snapshots/own_signal_handler.py, which installs, replaces
-        and ignores SIGUSR2 handlers of its own and signals itself, behaves
-        exactly as without linger (also when started with SIGUSR2 ignored),
-        and each signal makes a snapshot; and a handler that sitecustomize
-        installs before the program starts (early_handler_main.py).
+        and ignores SIGUSR2 handlers of its own and gets SIGUSR2 after
+        each step, behaves exactly as without linger (also when started
+        with SIGUSR2 ignored), and each signal makes a snapshot; so does a
+        handler that sitecustomize installs before the program starts
+        (early_handler_main.py).
     check_sample.py --linger L [--shim S] --python PY --check interval
         --snapshot-interval (and LINGER_SNAPSHOT_INTERVAL with LD_PRELOAD):
         several interval snapshots, then the exit snapshot; bad values are
@@ -1102,7 +1103,10 @@ def normalize_ready(text):
 # Snapshots on a signal: a server that leaks between requests
 
 
-SERVER_BATCHES = [2, 5]   # requests handled before the first and the second SIGUSR2
+# The commands sent before the first and before the second SIGUSR2.
+SERVER_BATCHES = [['request 2'], ['request 5', 'open 3']]
+SERVER_REQUESTS = [2, 7]      # requests handled at the first and the second snapshot
+SERVER_CONNECTIONS = [0, 3]   # connections opened then
 
 
 def run_server_with_signals(linger, python, tmp, notes):
@@ -1112,7 +1116,7 @@ def run_server_with_signals(linger, python, tmp, notes):
     trace.  Returns (trace, failures)."""
     program = os.path.join(samples_root(), 'snapshots', 'server_growth.py')
     failures = []
-    commands = ''.join('request {}\n'.format(n) for n in SERVER_BATCHES) + 'quit\n'
+    commands = ''.join(c + '\n' for batch in SERVER_BATCHES for c in batch) + 'quit\n'
     argv = [python, '-S', program]
     p = subprocess.run(argv, input=commands.encode(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        env=clean_env(), cwd=tmp, timeout=TIMEOUT)
@@ -1131,13 +1135,14 @@ def run_server_with_signals(linger, python, tmp, notes):
         if not m:
             raise CheckFailed('the server did not say "ready PID" first: {!r}'.format(line))
         pid = int(m.group(1))
-        for i, n in enumerate(SERVER_BATCHES):
-            proc.stdin.write('request {}\n'.format(n).encode())
-            proc.stdin.flush()
-            line = proc.stdout.readline().decode()
-            out_lines.append(line)
-            if not line.startswith('handled'):
-                raise CheckFailed('want "handled ...", got {!r}'.format(line))
+        for i, batch in enumerate(SERVER_BATCHES):
+            for command in batch:
+                proc.stdin.write((command + '\n').encode())
+                proc.stdin.flush()
+                line = proc.stdout.readline().decode()
+                out_lines.append(line)
+                if not re.match(r'^(handled|opened) ', line):
+                    raise CheckFailed('want "handled ..." or "opened ...", got {!r}'.format(line))
             # The Python process itself gets the signal, not `linger run`.
             os.kill(pid, signal.SIGUSR2)
             if not wait_for_snapshots(trace, i + 1, proc):
@@ -1188,11 +1193,12 @@ def check_signal_snapshots(args):
             snap = report['trace'].get('snapshot') or {}
             if snap.get('reason') != 'at exit':
                 failures.append('the report does not judge the exit snapshot: {!r}'.format(snap))
-            total = sum(SERVER_BATCHES)
             spec = Spec(())
-            spec.expects.append(Expectation(
-                'bound-method-cycle', '__main__.Session', [('count', '=', total), ('state', '=', 'garbage')],
-                'bound-method-cycle __main__.Session count={} state=garbage'.format(total)))
+            for kind, type_name, count in (('bound-method-cycle', '__main__.Session', SERVER_REQUESTS[-1]),
+                                           ('finalizer-keepalive', '__main__.Connection', SERVER_CONNECTIONS[-1])):
+                spec.expects.append(Expectation(
+                    kind, type_name, [('count', '=', count), ('state', '=', 'garbage')],
+                    '{} {} count={} state=garbage'.format(kind, type_name, count)))
             failures.extend(match_expectations(report['findings'], spec))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -1214,17 +1220,134 @@ def check_diff_report(args):
     return failures, notes, 'linger report --diff between two SIGUSR2 snapshots, Python {}'.format(version)
 
 
+def find_type_row(diff, type_name):
+    for row in diff.get('types') or []:
+        if row.get('type') == type_name:
+            return row
+    return None
+
+
+def finding_is(f, kind, type_name):
+    return f.get('kind') == kind and (f.get('objects') or [{}])[0].get('type') == type_name
+
+
 def check_diff(linger, trace, cwd, notes):
-    """`linger report --diff` between the two signal snapshots: the types
-    that grew, and the findings that are new or grew."""
-    r = run([linger, 'report', '--format=json', '--diff', trace], cwd=cwd)
-    notes.append(r.dump('linger report --diff'))
-    return ['linger report --diff: the check of its output is not written yet (exit {}):\n{}'.format(
-        r.status, r.text('stdout')[:2000])]
+    """`linger report --diff` of the server's trace: between the two signal
+    snapshots (--snapshots=1,2) and between the first and the last (the
+    default): the leaked types grew by what the requests left, the
+    Session cycle finding grew, the Connection keep-alive is new; a trace
+    compared with itself shows no growth."""
+    failures = []
+    cases = [
+        ('--snapshots=1,2', ['--snapshots=1,2', trace], (1, 'on signal'), (2, 'on signal'), 1),
+        ('first and last snapshot', [trace], (1, 'on signal'), (3, 'at exit'), 1),
+    ]
+    for label, argv, want_before, want_after, i_before in cases:
+        r = run([linger, 'report', '--diff', '--format=json'] + argv, cwd=cwd)
+        notes.append(r.dump('linger report --diff ' + label))
+        try:
+            diff = load_json_report(r)
+        except CheckFailed as e:
+            failures.append('{}: {}'.format(label, e))
+            continue
+        case = []
+        for side, want in (('before', want_before), ('after', want_after)):
+            snap = (diff.get(side) or {}).get('snapshot') or {}
+            if (snap.get('id'), snap.get('reason')) != want:
+                case.append('{} is snapshot {!r}, want #{} ({})'.format(side, snap, want[0], want[1]))
+        requests = SERVER_REQUESTS[i_before - 1], SERVER_REQUESTS[-1]
+        connections = SERVER_CONNECTIONS[i_before - 1], SERVER_CONNECTIONS[-1]
+        for type_name, (before, after) in (('__main__.Session', requests), ('__main__.Request', requests),
+                                           ('__main__.Connection', connections)):
+            row = find_type_row(diff, type_name)
+            if row is None:
+                case.append('no growth listed for {} (want {} → {})'.format(type_name, before, after))
+            elif (row.get('objects_before'), row.get('objects_after'), row.get('objects')) != (
+                    before, after, after - before):
+                case.append('{} grew {!r} → {!r} (+{!r}), want {} → {} (+{})'.format(
+                    type_name, row.get('objects_before'), row.get('objects_after'), row.get('objects'),
+                    before, after, after - before))
+        grown = [g for g in diff.get('grown_findings') or []
+                 if finding_is(g.get('finding') or {}, 'bound-method-cycle', '__main__.Session')]
+        if len(grown) != 1:
+            case.append('want the Session bound-method-cycle once in grown_findings, got {!r}'.format(
+                diff.get('grown_findings')))
+        else:
+            g = grown[0]
+            if (g.get('count_before'), g.get('count_after')) != requests:
+                case.append('the Session cycle grew {!r} → {!r}, want {} → {}'.format(
+                    g.get('count_before'), g.get('count_after'), *requests))
+            if not (is_int(g.get('retained_bytes_after')) and is_int(g.get('retained_bytes_before'))
+                    and g['retained_bytes_after'] > g['retained_bytes_before']):
+                case.append('{} cycles must retain more than {}: retained_bytes {!r} → {!r}'.format(
+                    requests[1], requests[0], g.get('retained_bytes_before'), g.get('retained_bytes_after')))
+        new = [f for f in diff.get('new_findings') or []
+               if finding_is(f, 'finalizer-keepalive', '__main__.Connection')]
+        if len(new) != 1 or new[0].get('count') != connections[1]:
+            case.append('want finalizer-keepalive __main__.Connection count={} in new_findings, got {!r}'.format(
+                connections[1], diff.get('new_findings')))
+        others = [f for f in diff.get('new_findings') or [] if f not in new]
+        if others:
+            case.append('unexpected new findings: {}'.format('; '.join(describe_finding(f) for f in others)))
+        failures.extend('{}: {}'.format(label, c) for c in case)
+
+    # The same snapshot on both sides: nothing grew.
+    r = run([linger, 'report', '--diff', '--format=json', trace, trace], cwd=cwd)
+    notes.append(r.dump('linger report --diff TRACE TRACE'))
+    try:
+        diff = load_json_report(r)
+        grew = [t for t in diff.get('types') or [] if t.get('objects') or t.get('bytes')]
+        if grew or diff.get('new_findings') or diff.get('grown_findings'):
+            failures.append('a trace compared with itself shows growth: types {!r}, new {!r}, grown {!r}'.format(
+                grew, diff.get('new_findings'), diff.get('grown_findings')))
+    except CheckFailed as e:
+        failures.append('TRACE TRACE: {}'.format(e))
+
+    text = run([linger, 'report', '--diff', '--snapshots=1,2', trace], cwd=cwd)
+    notes.append(text.dump('linger report --diff (text)'))
+    if text.status != 0:
+        failures.append('the text diff failed: {}'.format(text.describe()))
+    else:
+        for word in ('__main__.Session', '__main__.Connection', 'finalizer-keepalive', 'bound-method-cycle'):
+            if word not in text.text('stdout'):
+                failures.append('the text diff does not mention {}'.format(word))
+    return failures
 
 
 # ----------------------------------------------------------------------------
 # The program's own SIGUSR2 handlers
+
+
+def drive(argv, env, cwd, trace=None, preexec_fn=None):
+    """Runs a program that prints "ready PID" each time it wants SIGUSR2:
+    sends it the signal, waits (under linger, trace given) until the trace
+    holds one more snapshot, then writes a line to its standard input.
+    Returns (Result, number of signals sent)."""
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=env, cwd=cwd, preexec_fn=preexec_fn)
+    out, sent = [], 0
+    try:
+        while True:
+            line = proc.stdout.readline().decode('utf-8', 'replace')
+            if not line:
+                break
+            out.append(line)
+            m = re.match(r'^ready ([0-9]+)$', line.strip())
+            if not m:
+                continue
+            os.kill(int(m.group(1)), signal.SIGUSR2)
+            sent += 1
+            if trace is not None and not wait_for_snapshots(trace, sent, proc):
+                raise CheckFailed('no snapshot #{} in the trace after SIGUSR2 ({})'.format(
+                    sent, 'the program ended' if proc.poll() is not None else 'timed out'))
+            proc.stdin.write(b'next\n')
+            proc.stdin.flush()
+        rest, err = proc.communicate(timeout=TIMEOUT)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    return Result(argv, proc.returncode, (''.join(out)).encode() + rest, err), sent
 
 
 def check_own_handler(args):
@@ -1244,25 +1367,23 @@ def check_own_handler(args):
                 signal.signal(signal.SIGUSR2, disposition)
 
             trace = os.path.join(tmp, 'handler-{}.trace'.format(inherited))
-            results = []
-            for label, cmd in (('bare', argv), ('linger', [linger, 'run', '--output', trace, '--'] + argv)):
-                p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   env=clean_env(), cwd=tmp, timeout=TIMEOUT, preexec_fn=preexec)
-                results.append(Result(cmd, p.returncode, p.stdout, p.stderr))
-                notes.append(results[-1].dump('{} run, SIGUSR2 inherited as {}'.format(label, inherited)))
-            bare, traced = results
+            bare, _ = drive(argv, clean_env(), tmp, preexec_fn=preexec)
+            traced, sent = drive([linger, 'run', '--output', trace, '--'] + argv, clean_env(), tmp,
+                                 trace=trace, preexec_fn=preexec)
+            notes.append(bare.dump('bare run, SIGUSR2 inherited as {}'.format(inherited)))
+            notes.append(traced.dump('linger run, SIGUSR2 inherited as {}'.format(inherited)))
             case = []
             if bare.status != 7 or 'calls after the ignored signal' not in bare.text('stdout'):
                 case.append('the bare run did not finish as the program says (test environment?)')
-            compare_runs(bare, traced, case)
+            compare_runs(normalized(bare), normalized(traced), case)
             if 'initial disposition: {}'.format(inherited) not in traced.text('stdout'):
                 case.append('under linger the program does not see the disposition it inherited ({})'.format(
                     inherited))
             snaps, ended = trace_snapshots(trace)
             notes.append('snapshots in {}: {}'.format(os.path.basename(trace), snaps))
-            if [s[1] for s in snaps] != ['signal', 'signal', 'signal', 'exit']:
-                case.append('want a snapshot for each of the 3 signals the program sent itself, then the exit '
-                            'snapshot; the trace has {}'.format(snaps))
+            if sent != 3 or [s[1] for s in snaps] != ['signal', 'signal', 'signal', 'exit']:
+                case.append('want a snapshot for each of the 3 signals sent ({} sent), then the exit '
+                            'snapshot; the trace has {}'.format(sent, snaps))
             if not ended:
                 case.append('the trace has no END record')
             failures.extend('SIGUSR2 inherited as {}: {}'.format(inherited, c) for c in case)
@@ -1273,23 +1394,28 @@ def check_own_handler(args):
         early_argv = [args.python, os.path.join(samples_root(), 'snapshots', 'early_handler_main.py')]
         trace = os.path.join(tmp, 'early.trace')
         env = clean_env({'PYTHONPATH': early_dir})
-        bare = run(early_argv, env=env, cwd=tmp)
-        traced = run([linger, 'run', '--output', trace, '--'] + early_argv, env=env, cwd=tmp)
+        bare, _ = drive(early_argv, env, tmp)
+        traced, sent = drive([linger, 'run', '--output', trace, '--'] + early_argv, env, tmp, trace=trace)
         notes.append(bare.dump('bare run, handler from sitecustomize'))
         notes.append(traced.dump('linger run, handler from sitecustomize'))
         case = []
         if 'early handler calls: [True]' not in bare.text('stdout'):
             case.append('the bare run did not call the early handler (test environment?)')
-        compare_runs(bare, traced, case)
+        compare_runs(normalized(bare), normalized(traced), case)
         snaps, ended = trace_snapshots(trace)
         notes.append('snapshots in {}: {}'.format(os.path.basename(trace), snaps))
-        if [s[1] for s in snaps] != ['signal', 'exit']:
+        if sent != 1 or [s[1] for s in snaps] != ['signal', 'exit']:
             case.append('want a snapshot for the signal, then the exit snapshot; the trace has {}'.format(snaps))
         failures.extend('handler installed by sitecustomize: {}'.format(c) for c in case)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return failures, notes, 'own SIGUSR2 handlers of {} under Python {}'.format(
         os.path.basename(program), version)
+
+
+def normalized(result):
+    """The result with the pid in "ready PID" lines replaced."""
+    return Result(result.argv, result.raw_status, normalize_ready(result.text('stdout')).encode(), result.stderr)
 
 
 # ----------------------------------------------------------------------------
