@@ -6,6 +6,8 @@
 
 #include "linger_analysis.h"
 #include "linger_findings.h"
+#include "linger_report_json.h"
+#include "linger_report_text.h"
 #include "linger_test_heap.h"
 
 /* --- weakref-callback-keepalive ------------------------------------------- */
@@ -404,6 +406,80 @@ test_finalizer_hint (void)
   heap_assert_contains (f->hint, "Session defines __del__, which will not run before exit either");
 }
 
+/* A heap with every kind of finding, damaged at random where the reader
+ * still accepts it (addresses, flags, refcounts, labels, entries naming
+ * the wrong objects): every pass and both reports must cope. */
+static void
+test_fuzz (void)
+{
+  g_autoptr(Heap) h = heap_new ();
+  g_autoptr(GBytes) bytes = NULL;
+  GRand *rand = g_rand_new_with_seed (11);
+  guint64 gc_d;
+  guint64 data;
+  guint64 wkd = weak_key_dict (h, "weakref.WeakKeyDictionary", &data);
+  guint64 o = heap_obj (h, "__main__.Obj", NULL, LINGER_OBJ_HAS_DEL | LINGER_OBJ_FINALIZED);
+  guint64 garbage = heap_obj (h, "builtins.list", NULL, 0);
+  guint64 d;
+  guint64 s = heap_instance (h, "__main__.Settings", &d);
+  guint64 args = heap_obj (h, "builtins.tuple", NULL, 0);
+  gsize len;
+  const guint8 *bytes_data;
+  guint n_analysed = 0;
+
+  heap_key (h, h->main_dict, heap_weakref (h, o, heap_closure (h, "f.<locals>.cb", "o", o, NULL), LINGER_WEAKREF_REF),
+            "'keep'");
+  heap_key (h, h->main_dict, wkd, "'INFO'");
+  weak_key_entry (h, data, o, o);
+  heap_key (h, d, heap_closure (h, "Settings.__init__.<locals>.<lambda>", "self", s, NULL), "'get'");
+  heap_module (h, "gc", &gc_d);
+  heap_key (h, gc_d, garbage, "'garbage'");
+  heap_item (h, garbage, heap_obj (h, "__main__.Peer", NULL, LINGER_OBJ_IN_GARBAGE), 0);
+  heap_item (h, args, s, 0);
+  heap_atexit (h, "save", heap_function (h, "save"), args, 0);
+  heap_atexit (h, "Obj.close", heap_bound_method (h, "Obj.close", o), 0, 0);
+  heap_finalize (h, s, heap_bound_method (h, "Settings.close", s), args, 0, TRUE);
+  bytes = heap_write (h);
+  bytes_data = g_bytes_get_data (bytes, &len);
+
+  for (guint round = 0; round < 3000; round++)
+    {
+      g_autofree guint8 *copy = test_dup (bytes_data, len);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(LingerTrace) trace = NULL;
+      guint n_flips = (guint) g_rand_int_range (rand, 1, 6);
+
+      for (guint k = 0; k < n_flips; k++)
+        {
+          gsize at = (gsize) g_rand_int_range (rand, (gint32) sizeof (linger_file_header), (gint32) len);
+          if (g_rand_boolean (rand))
+            copy[at] ^= (guint8) (1u << g_rand_int_range (rand, 0, 8));
+          else
+            copy[at] = (guint8) g_rand_int_range (rand, 0, 256);
+        }
+      trace = linger_trace_new_from_data (copy, len, &error);
+      if (trace != NULL)
+        {
+          LingerFindingsOptions options = {
+            .ungrouped = g_rand_int_range (rand, 0, 4) == 0,
+            .instances = g_rand_boolean (rand),
+            .live_cycles = g_rand_boolean (rand),
+          };
+          g_autoptr(LingerAnalysis) a = linger_analysis_new_for_trace_with_options (g_steal_pointer (&trace),
+                                                                                    &options);
+          g_autoptr(GString) text = g_string_new (NULL);
+          g_autoptr(GString) json = g_string_new (NULL);
+
+          linger_report_text (a, TRUE, text);
+          linger_report_json (a, json);
+          g_assert_true (g_utf8_validate (json->str, (gssize) json->len, NULL));
+          n_analysed++;
+        }
+    }
+  g_rand_free (rand);
+  g_assert_cmpuint (n_analysed, >, 100);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -420,6 +496,7 @@ main (int    argc,
   g_test_add_func ("/linger/keepalive/atexit/args", test_atexit_args);
   g_test_add_func ("/linger/keepalive/atexit/module-state", test_atexit_module_state);
   g_test_add_func ("/linger/keepalive/finalizer/hint", test_finalizer_hint);
+  g_test_add_func ("/linger/keepalive/fuzz", test_fuzz);
 
   return g_test_run ();
 }
