@@ -434,21 +434,33 @@ linger_dominators_retained_set (const LingerDominators *dom,
     *ret_objects = objects;
 }
 
-/* The nodes a finding's retained size is measured from: the objects it
- * lists, found by address. */
+/* The nodes a finding's retained size is measured from: retained_from
+ * if the finding has it; else the object kept alive (objects[0]: the
+ * other objects of a keep-alive are the mechanism, a container say, which
+ * fixing the leak does not free); for a cycle every member it lists. */
 static void
-finding_nodes (const LingerGraph   *graph,
-               const LingerFinding *f,
+finding_nodes (const LingerFinding *f,
                GArray              *out)
 {
-  for (guint i = 0; i < f->objects->len; i++)
+  if (f->retained_from != NULL)
     {
-      const LingerFindingObject *o = &g_array_index (f->objects, LingerFindingObject, i);
-      guint32 v = linger_graph_lookup (graph, o->address);
-
-      if (v != LINGER_NODE_NONE)
-        g_array_append_val (out, v);
+      g_array_append_vals (out, f->retained_from->data, f->retained_from->len);
+      return;
     }
+  for (guint i = 0; i < f->objects->len && (i == 0 || f->n_members > 0); i++)
+    g_array_append_val (out, g_array_index (f->objects, LingerFindingObject, i).node);
+}
+
+void
+linger_dominators_merge_finding (LingerFinding       *group,
+                                 const LingerFinding *instance)
+{
+  if (group->retained_from == NULL)
+    {
+      group->retained_from = g_array_new (FALSE, FALSE, sizeof (guint32));
+      finding_nodes (group, group->retained_from);
+    }
+  finding_nodes (instance, group->retained_from);
 }
 
 typedef struct
@@ -484,7 +496,7 @@ linger_dominators_measure_findings (const LingerDominators *dom,
       LingerFinding *f = g_ptr_array_index (findings, i);
 
       g_array_set_size (nodes, 0);
-      finding_nodes (graph, f, nodes);
+      finding_nodes (f, nodes);
       linger_dominators_retained_set (dom, (const guint32 *) (gpointer) nodes->data, nodes->len,
                                       &f->retained_bytes, &f->retained_objects);
       ranked[i] = (Ranked) { f, i };

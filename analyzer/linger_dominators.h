@@ -30,6 +30,7 @@
 
 #include <glib.h>
 
+#include "linger_findings.h"
 #include "linger_graph.h"
 
 G_BEGIN_DECLS
@@ -86,13 +87,21 @@ void              linger_dominators_retained_set (const LingerDominators *dom,
                                                   guint64                *ret_objects);
 
 /* Sets retained_bytes and retained_objects of every LingerFinding in
- * @findings: what its objects retain together (for a cycle, every member
- * listed; for a group, every instance it lists), then sorts @findings by
- * severity and, within a severity, by retained bytes, largest first.
- * Ties keep the order the findings came in, which is deterministic. */
+ * @findings: what its retained_from nodes retain together, or without
+ * them, what its object kept alive (objects[0]) retains, or for a cycle
+ * its listed members; then sorts @findings by severity and, within a
+ * severity, by retained bytes, largest first.  Ties keep the order the
+ * findings came in, which is deterministic. */
 void              linger_dominators_measure_findings (const LingerDominators *dom,
                                                       const LingerGraph      *graph,
                                                       GPtrArray              *findings);
+
+/* For grouping: makes @group's retained size (once measured) cover what
+ * @instance retains too, by adding @instance's nodes to
+ * group->retained_from.  Objects nested in several instances are still
+ * counted once. */
+void              linger_dominators_merge_finding    (LingerFinding          *group,
+                                                      const LingerFinding    *instance);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LingerDominators, linger_dominators_free)
 

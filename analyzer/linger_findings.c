@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "linger_describe.h"
+#include "linger_dominators.h"
 #include "linger_findings_private.h"
 
 const char *
@@ -36,6 +37,7 @@ linger_finding_free (LingerFinding *f)
   g_ptr_array_unref (f->path);
   g_clear_pointer (&f->held_by, g_ptr_array_unref);
   g_clear_pointer (&f->cycle_types, g_ptr_array_unref);
+  g_clear_pointer (&f->retained_from, g_array_unref);
   g_free (f->hint);
   g_free (f->shape);
   g_free (f->atexit_callback);
@@ -364,6 +366,8 @@ linger_findings_compute_with_options (const LingerGraph           *graph,
         {
           into->count++;
           into->cycle_bytes += f->cycle_bytes;
+          /* The group retains what every instance retains. */
+          linger_dominators_merge_finding (into, f);
           if (options->instances)
             g_ptr_array_add (into->instances, f);
           else

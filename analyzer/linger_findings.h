@@ -74,6 +74,11 @@ typedef struct
    * object counted once.  Set by linger_dominators_measure_findings(). */
   guint64         retained_bytes;
   guint64         retained_objects;
+  /* The nodes that size is measured from, when it is not the object kept
+   * alive (objects[0]) or, for a cycle, its listed members: every member
+   * of a cycle too large to list, and for a group those of each of its
+   * instances (linger_dominators_merge_finding()).  Usually NULL. */
+  GArray         *retained_from;   /* guint32 node indices */
 
   /* For a live finding: how the program reaches objects[0] (or the first
    * reachable member of a cycle) from a root, rendered like `path`, and

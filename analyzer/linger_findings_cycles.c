@@ -189,6 +189,12 @@ cycle_finding (LingerFindingsContext *ctx,
       f->cycle_bytes += graph->nodes[m].size;
       g_hash_table_add (types, (gpointer) linger_graph_type_name (graph, m));
     }
+  /* Its retained size is measured from every member, listed or not. */
+  if (f->n_members > f->objects->len)
+    {
+      f->retained_from = g_array_sized_new (FALSE, FALSE, sizeof (guint32), f->n_members);
+      g_array_append_vals (f->retained_from, scc->members + scc->start[c], f->n_members);
+    }
   f->cycle_types = g_ptr_array_new ();
   g_hash_table_iter_init (&iter, types);
   while (g_hash_table_iter_next (&iter, &type, NULL))
