@@ -12,12 +12,25 @@ linger_diff_finding_key (const LingerFinding *f)
   GString *key = g_string_new (f->kind);
 
   g_string_append_c (key, '\n');
+  /* A reference cycle is known by the types in it, as when grouping. */
+  if (f->cycle_types != NULL && strcmp (f->kind, LINGER_FINDING_REFERENCE_CYCLE) == 0)
+    {
+      for (guint i = 0; i < f->cycle_types->len; i++)
+        g_string_append_printf (key, "%s%s", i > 0 ? "," : "", (const char *) g_ptr_array_index (f->cycle_types, i));
+      return g_string_free (key, FALSE);
+    }
   if (f->objects->len > 0)
     g_string_append (key, g_array_index (f->objects, LingerFindingObject, 0).type);
   g_string_append_c (key, '\n');
-  /* The path with its indices generalised: the same leak reached through
-   * args[0] in one run may be args[1] in the next, and list positions
-   * move as a list grows. */
+  /* The shape the findings were grouped by. */
+  if (f->shape != NULL)
+    {
+      g_string_append (key, f->shape);
+      return g_string_free (key, FALSE);
+    }
+  /* Else the path with its indices generalised: the same leak reached
+   * through args[0] in one run may be args[1] in the next, and list
+   * positions move as a list grows. */
   for (guint i = 0; i < f->path->len; i++)
     {
       const char *p = g_ptr_array_index (f->path, i);

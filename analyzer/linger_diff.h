@@ -110,7 +110,10 @@ LingerDiff *linger_diff_new          (LingerTrace    *trace_before,
 void        linger_diff_free         (LingerDiff *diff);
 
 /* The key findings are matched by: kind, type of the example and the shape
- * of the path (its subscripts generalised: "tuple[0]" -> "tuple[*]").
+ * of the path (finding->shape, the one they were grouped by; without it
+ * the path with its indices generalised: "tuple[0]" -> "tuple[*]"); for
+ * a reference cycle, the types in the cycle instead.  The state is not
+ * part of it: a cycle that became garbage is the same finding.
  * Returns: (transfer full) */
 char       *linger_diff_finding_key  (const LingerFinding *finding);
 
