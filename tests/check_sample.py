@@ -20,7 +20,9 @@ Sample check (one sample, one interpreter, one mode):
      `linger-expect [--opt ...]: ...` is about `linger report --opt ...`:
      each set of options is one more report of the same trace;
   4. checks the JSON contract of every report: a live finding has a
-     held_by path from a root, a garbage one has none; `--all` lists each
+     held_by path from a root, a garbage one has none; every finding has
+     retained_bytes and retained_objects, and a group of N retains at
+     least N objects (its instances themselves); `--all` lists each
      instance once and adds up to the grouped counts; the text report
      exits 0 and names every expected kind.
 
@@ -431,9 +433,14 @@ def validate_report(report):
             want(held_by is None,
                  '{}.held_by: a garbage finding is held by nothing, got {!r}'.format(where, held_by))
         for key in ('retained_bytes', 'retained_objects'):
-            if key in f:
-                want(is_int(f[key]) and f[key] >= 0,
-                     '{}.{}: want an integer >= 0, got {!r}'.format(where, key, f[key]))
+            want(is_int(f.get(key)) and f.get(key) >= 0,
+                 '{}.{}: want an integer >= 0, got {!r}'.format(where, key, f.get(key, '<missing>')))
+        # What a group retains includes its instances themselves: count
+        # distinct objects (or cycles, each of one object at least).
+        if is_int(f.get('retained_objects')) and is_int(f.get('count')):
+            want(f['retained_objects'] >= f['count'],
+                 '{}.retained_objects: {} instance(s) retain at least {} object(s), got {}'.format(
+                     where, f['count'], f['count'], f['retained_objects']))
     return problems
 
 
@@ -565,10 +572,14 @@ def match_expectations(findings, spec):
             if j not in matched:
                 problems.append('unexpected finding: ' + describe_finding(f))
     else:
-        # The expectations could not be matched: show what there is.
+        # The expectations could not be matched: show what there is,
+        # with the fields the expectations look at.
+        keys = sorted({key for e in expects for key, _, _ in e.fields} - {'count', 'state'})
         for f in findings:
-            problems.append('the report has: {}\n    path: {}\n    held by: {}'.format(
-                describe_finding(f), ' → '.join(f.get('path') or []),
+            fields = ''.join(' {}={}'.format(k, ','.join(map(str, v)) if isinstance(v, list) else v)
+                             for k, v in ((k, field_of(f, k)) for k in keys) if v is not MISSING)
+            problems.append('the report has: {}{}\n    path: {}\n    held by: {}'.format(
+                describe_finding(f), fields, ' → '.join(f.get('path') or []),
                 ' → '.join(f.get('held_by') or []) or '-'))
 
     for kind, type_name, line in nots:

@@ -2,12 +2,14 @@
 # Looks like bound_method_cycle_garbage.py, but the object stores a
 # lambda that closes over it: obj -> __dict__ -> function -> closure
 # cell -> obj.  That is a real cycle (garbage at exit here, with the
-# cyclic GC off), but it holds no bound method, so it must not be
-# reported as bound-method-cycle.  (A later version will report it as
-# its own kind.)
+# cyclic GC off), but it holds no bound method: it is a closure-cycle,
+# and must never be reported as bound-method-cycle.
 #
+# linger-expect: closure-cycle __main__.Settings count=1 state=garbage severity=warning
+# linger-expect-path: closure-cycle __main__.Settings: Settings.get → <function Settings.__init__.<locals>.<lambda>> closure 'self' → Settings
 # linger-expect-not: bound-method-cycle
 # linger-expect-not: finalizer-keepalive
+# linger-expect-not: reference-cycle
 
 import gc
 import weakref

@@ -1,0 +1,25 @@
+# linger-sample: a nested function that calls itself by name -- a closure cycle of one function
+# walk() refers to itself, so Python keeps `walk` in a closure cell of
+# its own: function -> __closure__ -> cell -> the same function.  Every
+# call of count_nodes() leaves that cycle behind for the cyclic GC; with
+# the GC off (as here) the functions pile up.
+#
+# linger-expect: closure-cycle builtins.function count=3 state=garbage
+# linger-expect-path: closure-cycle builtins.function: <function count_nodes.<locals>.walk> closure 'walk' → <function count_nodes.<locals>.walk>
+# linger-expect-not: bound-method-cycle
+
+import gc
+
+gc.collect()   # start from a clean heap: nothing left over from imports
+gc.disable()
+
+
+def count_nodes(tree):
+    def walk(node):
+        return 1 + sum(walk(child) for child in node.get('children', ()))
+    return walk(tree)
+
+
+TREE = {'children': [{'children': [{}]}, {}]}
+for _ in range(3):
+    print('nodes:', count_nodes(TREE))
