@@ -457,8 +457,12 @@ linger_dominators_merge_finding (LingerFinding       *group,
 {
   if (group->retained_from == NULL)
     {
-      group->retained_from = g_array_new (FALSE, FALSE, sizeof (guint32));
-      finding_nodes (group, group->retained_from);
+      /* Not straight into group->retained_from: finding_nodes() would
+       * take the new, empty array for the group's own nodes. */
+      GArray *nodes = g_array_new (FALSE, FALSE, sizeof (guint32));
+
+      finding_nodes (group, nodes);
+      group->retained_from = nodes;
     }
   finding_nodes (instance, group->retained_from);
 }

@@ -667,6 +667,78 @@ test_findings_retained (void)
   assert_contains (text->str, "\n    retains:   48 bytes in 1 object\n");
 }
 
+static const LingerFinding *
+finding_of (const LingerAnalysis *a,
+            const char           *kind)
+{
+  for (guint i = 0; i < a->findings->len; i++)
+    {
+      const LingerFinding *f = g_ptr_array_index (a->findings, i);
+      if (strcmp (f->kind, kind) == 0)
+        return f;
+    }
+  g_error ("no %s finding", kind);
+  return NULL;
+}
+
+/* A group retains what all its instances retain, nested ones once: three
+ * finalizer keep-alives of one type, each owning a payload; two garbage
+ * bound-method cycles of one type, the second held only by the first. */
+static void
+test_group_retained (void)
+{
+  g_autoptr(Heap) h = heap_new ();
+  g_autoptr(LingerAnalysis) grouped = NULL;
+  g_autoptr(LingerAnalysis) all = NULL;
+  const LingerFinding *f;
+  guint64 a_dict;
+  guint64 b_dict;
+  guint64 a;
+  guint64 b;
+
+  for (guint i = 0; i < 3; i++)
+    {
+      guint64 holder = heap_obj (h, "__main__.Holder", NULL, 0);
+      guint64 args = heap_obj (h, "builtins.tuple", NULL, 0);
+
+      heap_attr (h, holder, heap_obj (h, "builtins.bytes", NULL, 0), "payload");
+      heap_item (h, args, holder, 0);
+      heap_finalize (h, holder, heap_function (h, "cleanup"), args, 0, TRUE);
+    }
+  a = heap_instance (h, "__main__.Conn", &a_dict);
+  b = heap_instance (h, "__main__.Conn", &b_dict);
+  heap_key (h, a_dict, heap_bound_method (h, "Conn.on_data", a), "'callback'");
+  heap_key (h, b_dict, heap_bound_method (h, "Conn.on_data", b), "'callback'");
+  heap_key (h, a_dict, b, "'child'");
+
+  grouped = heap_analyse (h, FALSE);
+  f = finding_of (grouped, LINGER_FINDING_FINALIZER_KEEPALIVE);
+  g_assert_cmpuint (f->count, ==, 3);
+  g_assert_cmpuint (f->retained_objects, ==, 3 * 2);
+  g_assert_cmpuint (f->retained_bytes, ==, 3 * 2 * 48);
+  /* Each cycle: the instance, its __dict__, the bound method and its
+   * function.  The first retains the second: 8 objects, not 8 + 4. */
+  f = finding_of (grouped, LINGER_FINDING_BOUND_METHOD_CYCLE);
+  g_assert_cmpuint (f->count, ==, 2);
+  g_assert_cmpuint (f->retained_objects, ==, 8);
+
+  all = heap_analyse (h, TRUE);
+  for (guint i = 0; i < all->findings->len; i++)
+    {
+      f = g_ptr_array_index (all->findings, i);
+      g_assert_cmpuint (f->count, ==, 1);
+      if (strcmp (f->kind, LINGER_FINDING_FINALIZER_KEEPALIVE) == 0)
+        g_assert_cmpuint (f->retained_objects, ==, 2);
+      else if (g_array_index (f->objects, LingerFindingObject, 0).address == a)
+        g_assert_cmpuint (f->retained_objects, ==, 8);
+      else
+        {
+          g_assert_cmphex (g_array_index (f->objects, LingerFindingObject, 0).address, ==, b);
+          g_assert_cmpuint (f->retained_objects, ==, 4);
+        }
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -685,5 +757,6 @@ main (int    argc,
   g_test_add_func ("/linger/dominators/long-chain", test_long_chain);
   g_test_add_func ("/linger/dominators/long-garbage-cycle", test_long_garbage_cycle);
   g_test_add_func ("/linger/dominators/findings-retained", test_findings_retained);
+  g_test_add_func ("/linger/dominators/group-retained", test_group_retained);
   return g_test_run ();
 }
