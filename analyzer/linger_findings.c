@@ -149,18 +149,52 @@ linger_instance_attr (const LingerGraph *graph,
   return LINGER_NODE_NONE;
 }
 
+static guint8 *
+label_flags_new (const LingerTrace *trace)
+{
+  guint n = trace->strings->len;
+  guint8 *flags = g_new0 (guint8, MAX (n, 1));
+
+  for (guint id = 1; id < n; id++)
+    {
+      const char *text = g_ptr_array_index (trace->strings, id);
+
+      if (text == NULL || text[0] != '_')
+        continue;
+      if (strcmp (text, "__globals__") == 0 || strcmp (text, "__builtins__") == 0)
+        flags[id] = LINGER_LABEL_SKIP_KEEPALIVE | LINGER_LABEL_SKIP_CYCLE;
+      else if (strcmp (text, "__module__") == 0)
+        flags[id] = LINGER_LABEL_SKIP_CYCLE;
+    }
+  return flags;
+}
+
+gboolean
+linger_edge_skipped (const LingerGraph *graph,
+                     const LingerEdge  *edge,
+                     const guint8      *label_flags,
+                     guint8             flag)
+{
+  static const char * const keepalive[] = { "__globals__", "__builtins__", NULL };
+  static const char * const cycle[] = { "__globals__", "__builtins__", "__module__", NULL };
+
+  if (edge->label_kind != LINGER_LABEL_ATTR)
+    return FALSE;
+  if (label_flags != NULL)
+    return edge->label < graph->trace->strings->len && (label_flags[edge->label] & flag) != 0;
+  return linger_edge_is_attr_one_of (graph, edge, flag == LINGER_LABEL_SKIP_CYCLE ? cycle : keepalive);
+}
+
 gboolean
 linger_keepalive_filter (const LingerGraph *graph,
                          const LingerEdge  *edge,
                          gpointer           user_data)
 {
-  static const char * const skipped[] = { "__globals__", "__builtins__", NULL };
-
   if (!linger_edge_is_owned (edge))
     return FALSE;
   if (linger_graph_flags (graph, edge->source) & (LINGER_OBJ_MODULE | LINGER_OBJ_TYPE))
     return FALSE;
-  return !linger_edge_is_attr_one_of (graph, edge, skipped);
+  return !linger_edge_skipped (graph, edge, user_data, LINGER_LABEL_SKIP_KEEPALIVE);
 }
 
 char *
@@ -327,6 +361,7 @@ linger_findings_compute_with_options (const LingerGraph           *graph,
   g_autoptr(LingerRetention) retention = linger_retention_new (graph, NULL, NULL, NULL, 0);
   g_autofree guint8 *mechanism = g_new0 (guint8, MAX (graph->n_nodes, 1));
   g_autoptr(GArray) pending = g_array_new (FALSE, FALSE, sizeof (LingerPendingState));
+  g_autofree guint8 *label_flags = label_flags_new (graph->trace);
   LingerFindingsContext ctx = {
     .graph = graph,
     .options = options,
@@ -335,6 +370,7 @@ linger_findings_compute_with_options (const LingerGraph           *graph,
     .out = instances,
     .mechanism = mechanism,
     .pending = pending,
+    .label_flags = label_flags,
   };
 
   linger_find_finalizer_keepalive (&ctx);

@@ -20,7 +20,6 @@ cycle_filter (const LingerGraph *graph,
               const LingerEdge  *edge,
               gpointer           user_data)
 {
-  static const char * const skipped[] = { "__globals__", "__builtins__", "__module__", NULL };
   const guint32 no_walk = LINGER_OBJ_MODULE | LINGER_OBJ_FRAME;
 
   if (!linger_edge_is_owned (edge))
@@ -29,13 +28,15 @@ cycle_filter (const LingerGraph *graph,
     return FALSE;
   if (linger_graph_flags (graph, edge->source) & no_walk)
     return FALSE;
-  return !linger_edge_is_attr_one_of (graph, edge, skipped);
+  /* user_data: the context's label flags. */
+  return !linger_edge_skipped (graph, edge, user_data, LINGER_LABEL_SKIP_CYCLE);
 }
 
 typedef struct
 {
   const LingerScc *scc;
   guint32          component;
+  const guint8    *label_flags;
 } InComponent;
 
 static gboolean
@@ -46,7 +47,7 @@ in_component_filter (const LingerGraph *graph,
   const InComponent *ic = user_data;
 
   return ic->scc->component[edge->target] == ic->component
-         && cycle_filter (graph, edge, NULL);
+         && cycle_filter (graph, edge, (gpointer) ic->label_flags);
 }
 
 /* A member's first edge within the component that matches @test. */
@@ -75,6 +76,7 @@ is_cell_edge (const LingerGraph *graph,
  * member of the same component; the edge in *ret_edge. */
 static guint32
 find_member_edge (const LingerGraph  *graph,
+                  const guint8       *label_flags,
                   const LingerScc    *scc,
                   guint32             c,
                   guint32             flag,
@@ -91,7 +93,8 @@ find_member_edge (const LingerGraph  *graph,
         {
           const LingerEdge *e = &graph->edges[i];
 
-          if (scc->component[e->target] == c && test (graph, m, e) && cycle_filter (graph, e, NULL))
+          if (scc->component[e->target] == c && test (graph, m, e)
+              && cycle_filter (graph, e, (gpointer) label_flags))
             {
               *ret_edge = e;
               return m;
@@ -110,7 +113,7 @@ path_around (LingerFindingsContext *ctx,
              guint32                from,
              const LingerEdge      *closing)
 {
-  InComponent ic = { scc, c };
+  InComponent ic = { scc, c, ctx->label_flags };
   GArray *path = linger_path_search_run (ctx->search, &from, 1, closing->source, in_component_filter, &ic);
   LingerPathStep last = { from, NULL };
 
@@ -129,7 +132,7 @@ path_through (LingerFindingsContext *ctx,
               guint32                rep)
 {
   const LingerGraph *graph = ctx->graph;
-  InComponent ic = { scc, c };
+  InComponent ic = { scc, c, ctx->label_flags };
   g_autoptr(GArray) sources = g_array_new (FALSE, FALSE, sizeof (guint32));
   g_autoptr(GArray) back = NULL;
   LingerPathStep first = { rep, NULL };
@@ -345,10 +348,11 @@ is_back_edge (const LingerGraph *graph,
  * address. */
 static guint32
 representative (const LingerGraph *graph,
+                const guint8      *label_flags,
                 const LingerScc   *scc,
                 guint32            c)
 {
-  InComponent ic = { scc, c };
+  InComponent ic = { scc, c, label_flags };
   g_autoptr(GHashTable) pointed = g_hash_table_new (NULL, NULL);
   guint32 own = LINGER_NODE_NONE;
 
@@ -402,7 +406,7 @@ report_reference (LingerFindingsContext *ctx,
                   guint32                c)
 {
   const LingerGraph *graph = ctx->graph;
-  guint32 rep = representative (graph, scc, c);
+  guint32 rep = representative (graph, ctx->label_flags, scc, c);
   g_autoptr(GArray) path = path_through (ctx, scc, c, rep);
   g_autoptr(GString) types = g_string_new (NULL);
   g_autofree char *fix = NULL;
@@ -474,7 +478,7 @@ void
 linger_find_cycles (LingerFindingsContext *ctx)
 {
   const LingerGraph *graph = ctx->graph;
-  g_autoptr(LingerScc) scc = linger_scc_compute (graph, cycle_filter, NULL);
+  g_autoptr(LingerScc) scc = linger_scc_compute (graph, cycle_filter, ctx->label_flags);
 
   for (guint32 c = 0; c < scc->n_components; c++)
     {
@@ -484,13 +488,13 @@ linger_find_cycles (LingerFindingsContext *ctx)
       if (!linger_scc_is_cycle (scc, c))
         continue;
 
-      method = find_member_edge (graph, scc, c, LINGER_OBJ_METHOD, is_self_edge, &edge);
+      method = find_member_edge (graph, ctx->label_flags, scc, c, LINGER_OBJ_METHOD, is_self_edge, &edge);
       if (method != LINGER_NODE_NONE)
         {
           report_bound_method (ctx, scc, c, method, edge);
           continue;
         }
-      if (find_member_edge (graph, scc, c, LINGER_OBJ_CELL, is_cell_edge, &edge) != LINGER_NODE_NONE)
+      if (find_member_edge (graph, ctx->label_flags, scc, c, LINGER_OBJ_CELL, is_cell_edge, &edge) != LINGER_NODE_NONE)
         {
           /* A nested function that calls itself is a cycle of functions
            * and cells alone: a leak when garbage (made anew on each call

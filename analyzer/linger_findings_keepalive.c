@@ -164,7 +164,7 @@ linger_find_finalizer_keepalive (LingerFindingsContext *ctx)
 
       /* A one-step path is possible too: finalize(obj, obj) with a
        * callable object. */
-      path = linger_path_search_run (ctx->search, sources, n_sources, referent, linger_keepalive_filter, NULL);
+      path = linger_path_search_run (ctx->search, sources, n_sources, referent, linger_keepalive_filter, LINGER_KEEPALIVE_DATA (ctx));
       if (path == NULL)
         continue;
 
@@ -258,7 +258,7 @@ linger_find_weakref_callback_keepalive (LingerFindingsContext *ctx)
 
       /* From the callback only: a weakref subclass may hold other things
        * (KeyedRef.key), which are not the callback's doing. */
-      path = linger_path_search_run (ctx->search, &callback, 1, referent, linger_keepalive_filter, NULL);
+      path = linger_path_search_run (ctx->search, &callback, 1, referent, linger_keepalive_filter, LINGER_KEEPALIVE_DATA (ctx));
       if (path == NULL || path->len < 2)
         continue;
 
@@ -479,7 +479,7 @@ check_container (LingerFindingsContext *ctx,
     return;
 
   linger_path_search_reach (ctx->search, (const guint32 *) (gpointer) sources->data, sources->len,
-                            targets, linger_keepalive_filter, NULL);
+                            targets, linger_keepalive_filter, LINGER_KEEPALIVE_DATA (ctx));
 
   container_desc = linger_describe_node (graph, container);
   for (guint k = 0; k < order->len; k++)
@@ -735,7 +735,7 @@ linger_find_atexit_keepalive (LingerFindingsContext *ctx)
               const LingerEdge *edge = &graph->edges[k];
               guint32 t = edge->target;
 
-              if (seen[t] || !linger_keepalive_filter (graph, edge, NULL) || linger_retention_reaches (others, t))
+              if (seen[t] || !linger_keepalive_filter (graph, edge, LINGER_KEEPALIVE_DATA (ctx)) || linger_retention_reaches (others, t))
                 continue;
               seen[t] = 1;
               via[t] = k;

@@ -45,7 +45,17 @@ typedef struct
    * filter).  Their state and held_by are set once all are known. */
   guint8                      *mechanism;
   GArray                      *pending;     /* LingerPendingState */
+
+  /* LINGER_LABEL_SKIP_* per string id: the filters below test an edge's
+   * name once per trace string, not once per edge. */
+  guint8                      *label_flags;
 } LingerFindingsContext;
+
+enum
+{
+  LINGER_LABEL_SKIP_KEEPALIVE = 1u << 0, /* __globals__, __builtins__ */
+  LINGER_LABEL_SKIP_CYCLE     = 1u << 1, /* the same and __module__ */
+};
 
 LingerFinding *linger_finding_new          (const char        *kind,
                                             LingerSeverity     severity);
@@ -81,6 +91,15 @@ guint32        linger_instance_attr        (const LingerGraph *graph,
 gboolean       linger_keepalive_filter     (const LingerGraph *graph,
                                             const LingerEdge  *edge,
                                             gpointer           user_data);
+/* @user_data of linger_keepalive_filter(): ctx->label_flags. */
+#define LINGER_KEEPALIVE_DATA(ctx) ((gpointer) (ctx)->label_flags)
+
+/* Whether an ATTR edge's name has @flag (LINGER_LABEL_SKIP_*), from
+ * @label_flags if not NULL. */
+gboolean       linger_edge_skipped         (const LingerGraph *graph,
+                                            const LingerEdge  *edge,
+                                            const guint8      *label_flags,
+                                            guint8             flag);
 
 /* How the first steps of @path (from a callable to the object) hold it,
  * for hints: "through its __self__", "closes over 'x'", "in args[1] of a

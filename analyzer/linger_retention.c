@@ -99,8 +99,10 @@ bfs (const LingerGraph *graph,
           const LingerEdge *e = &graph->edges[i];
 
           if (tree[e->target] != LINGER_TREE_UNREACHABLE
-              || (blocked != NULL && blocked[e->target])
-              || !filter (graph, e, user_data))
+              || (blocked != NULL && blocked[e->target]))
+            continue;
+          /* No call per edge for the common filter. */
+          if (filter == NULL ? !linger_edge_is_owned (e) : !filter (graph, e, user_data))
             continue;
           tree[e->target] = i;
           queue[(*tail)++] = e->target;
@@ -124,8 +126,8 @@ linger_retention_new (const LingerGraph *graph,
   guint32 head = 0;
   guint32 tail = 0;
 
-  if (filter == NULL)
-    filter = linger_graph_filter_owned;
+  if (filter == linger_graph_filter_owned)
+    filter = NULL;
   r->graph = graph;
   r->tree = g_new (guint32, alloc);
   r->root_entry = g_hash_table_new (NULL, NULL);
