@@ -84,6 +84,14 @@ linger_finding_set_retention (LingerFinding         *f,
   f->state = f->held_by != NULL ? "live" : "garbage";
 }
 
+LingerRetention *
+linger_findings_retention (LingerFindingsContext *ctx)
+{
+  if (ctx->retention == NULL)
+    ctx->retention = linger_retention_new (ctx->graph, NULL, NULL, NULL, 0);
+  return ctx->retention;
+}
+
 const char *
 linger_last_component (const char *qualname)
 {
@@ -358,7 +366,6 @@ linger_findings_compute_with_options (const LingerGraph           *graph,
   g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func ((GDestroyNotify) linger_finding_free);
   g_autoptr(GHashTable) groups = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(LingerPathSearch) search = linger_path_search_new (graph);
-  g_autoptr(LingerRetention) retention = linger_retention_new (graph, NULL, NULL, NULL, 0);
   g_autofree guint8 *mechanism = g_new0 (guint8, MAX (graph->n_nodes, 1));
   g_autoptr(GArray) pending = g_array_new (FALSE, FALSE, sizeof (LingerPendingState));
   g_autofree guint8 *label_flags = label_flags_new (graph->trace);
@@ -366,7 +373,6 @@ linger_findings_compute_with_options (const LingerGraph           *graph,
     .graph = graph,
     .options = options,
     .search = search,
-    .retention = retention,
     .out = instances,
     .mechanism = mechanism,
     .pending = pending,
@@ -420,6 +426,7 @@ linger_findings_compute_with_options (const LingerGraph           *graph,
       g_ptr_array_add (entries, f);
     }
 
+  g_clear_pointer (&ctx.retention, linger_retention_free);
   g_ptr_array_sort (entries, compare_entries);
   return g_steal_pointer (&entries);
 }

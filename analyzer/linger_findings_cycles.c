@@ -177,7 +177,7 @@ cycle_finding (LingerFindingsContext *ctx,
   GHashTableIter iter;
   gpointer type;
 
-  if (linger_retention_reaches (ctx->retention, first))
+  if (linger_graph_is_reachable (graph, first))
     live = first;
   linger_finding_add_object (f, graph, first);
   f->n_members = linger_scc_size (scc, c);
@@ -187,7 +187,7 @@ cycle_finding (LingerFindingsContext *ctx,
 
       if (m != first && f->objects->len < LINGER_MAX_LISTED_MEMBERS)
         linger_finding_add_object (f, graph, m);
-      if (live == LINGER_NODE_NONE && linger_retention_reaches (ctx->retention, m))
+      if (live == LINGER_NODE_NONE && linger_graph_is_reachable (graph, m))
         live = m;
       f->cycle_bytes += graph->nodes[m].size;
       g_hash_table_add (types, (gpointer) linger_graph_type_name (graph, m));
@@ -204,7 +204,10 @@ cycle_finding (LingerFindingsContext *ctx,
     g_ptr_array_add (f->cycle_types, type);
   g_ptr_array_sort (f->cycle_types, compare_strings);
 
-  linger_finding_set_retention (f, ctx->retention, live != LINGER_NODE_NONE ? live : first);
+  if (live != LINGER_NODE_NONE)
+    linger_finding_set_retention (f, linger_findings_retention (ctx), live);
+  else
+    f->state = "garbage";
   linger_describe_path (graph, path, f->path);
   return f;
 }
@@ -450,7 +453,7 @@ is_live (LingerFindingsContext *ctx,
          guint32                c)
 {
   for (guint32 k = scc->start[c]; k < scc->start[c + 1]; k++)
-    if (linger_retention_reaches (ctx->retention, scc->members[k]))
+    if (linger_graph_is_reachable (ctx->graph, scc->members[k]))
       return TRUE;
   return FALSE;
 }

@@ -67,7 +67,10 @@ report_resurrected (LingerFindingsContext *ctx,
   g_autofree char *where = NULL;
 
   linger_finding_add_object (f, graph, node);
-  linger_finding_set_retention (f, ctx->retention, node);
+  if (linger_graph_is_reachable (graph, node))
+    linger_finding_set_retention (f, linger_findings_retention (ctx), node);
+  else
+    f->state = "garbage";
   /* What holds it now is where its __del__ put it. */
   if (f->held_by != NULL)
     {

@@ -253,7 +253,7 @@ linger_find_weakref_callback_keepalive (LingerFindingsContext *ctx)
        * weak reference nothing holds goes with its referent. */
       if (linger_graph_flags (graph, referent) & (LINGER_OBJ_TYPE | LINGER_OBJ_MODULE))
         continue;
-      if (!linger_retention_reaches (ctx->retention, weakref))
+      if (!linger_graph_is_reachable (graph, weakref))
         continue;
 
       /* From the callback only: a weakref subclass may hold other things

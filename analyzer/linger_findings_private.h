@@ -33,8 +33,9 @@ typedef struct
   const LingerGraph           *graph;
   const LingerFindingsOptions *options;
   LingerPathSearch            *search;
-  /* The retention tree from every root over owned edges: what is live,
-   * and why. */
+  /* The retention tree from every root over owned edges, for why a live
+   * finding is live; made on first use (linger_findings_retention()).
+   * Whether something is live at all is graph->tree's answer. */
   LingerRetention             *retention;
   GPtrArray                   *out;         /* LingerFinding, one per instance */
 
@@ -56,6 +57,8 @@ enum
   LINGER_LABEL_SKIP_KEEPALIVE = 1u << 0, /* __globals__, __builtins__ */
   LINGER_LABEL_SKIP_CYCLE     = 1u << 1, /* the same and __module__ */
 };
+
+LingerRetention *linger_findings_retention (LingerFindingsContext *ctx);
 
 LingerFinding *linger_finding_new          (const char        *kind,
                                             LingerSeverity     severity);
