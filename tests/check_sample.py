@@ -240,7 +240,7 @@ class Expectation:
         if finding.get('kind') != self.kind:
             return False
         objects = finding.get('objects') or []
-        if not objects or objects[0].get('type') != self.type_name:
+        if not objects or (self.type_name != '*' and objects[0].get('type') != self.type_name):
             return False
         for key, op, value in self.fields:
             have = field_of(finding, key)
