@@ -92,6 +92,21 @@ linger_findings_retention (LingerFindingsContext *ctx)
   return ctx->retention;
 }
 
+char *
+linger_describe_callable (const LingerGraph *graph,
+                          guint32            node)
+{
+  /* A partial by what it calls: functools.partial(close, ...). */
+  if (linger_graph_flags (graph, node) & LINGER_OBJ_PARTIAL)
+    {
+      guint32 func = linger_instance_attr (graph, node, "func");
+
+      return g_strdup_printf ("functools.partial(%s, ...)",
+                              func != LINGER_NODE_NONE ? linger_callable_name (graph, func) : "?");
+    }
+  return linger_describe_node (graph, node);
+}
+
 const char *
 linger_last_component (const char *qualname)
 {
@@ -237,10 +252,10 @@ linger_describe_callable_hold (const LingerGraph *graph,
     return g_strdup ("holds it in its keyword-only defaults");
   if ((flags & LINGER_OBJ_PARTIAL) && linger_graph_edge_is_attr (graph, first->edge, "args")
       && second != NULL && second->label_kind == LINGER_LABEL_INDEX)
-    return g_strdup_printf ("is a functools.partial that passes it in args[%u]", second->label);
+    return g_strdup_printf ("passes it in args[%u]", second->label);
   if ((flags & LINGER_OBJ_PARTIAL) && linger_graph_edge_is_attr (graph, first->edge, "keywords")
       && second != NULL && second->label_kind == LINGER_LABEL_KEY)
-    return g_strdup_printf ("is a functools.partial that passes it as keyword %s",
+    return g_strdup_printf ("passes it as keyword %s",
                             linger_graph_edge_text (graph, second));
   return NULL;
 }

@@ -98,7 +98,7 @@ finalizer_hint (const LingerGraph            *graph,
     }
   else
     {
-      g_autofree char *callback = linger_describe_node (graph, first->node);
+      g_autofree char *callback = linger_describe_callable (graph, first->node);
       g_autofree char *hold = linger_describe_callable_hold (graph, path);
 
       if (hold != NULL)
@@ -276,7 +276,7 @@ linger_find_weakref_callback_keepalive (LingerFindingsContext *ctx)
         g_ptr_array_add (f->path, g_strconcat (weakref_desc, ".__callback__", NULL));
       linger_describe_path (graph, path, f->path);
 
-      callback_desc = linger_describe_node (graph, callback);
+      callback_desc = linger_describe_callable (graph, callback);
       hold = linger_describe_callable_hold (graph, path);
       hint = g_string_new (NULL);
       g_string_printf (hint, "the callback %s of this %s %s", callback_desc,
@@ -604,6 +604,7 @@ report_atexit (LingerFindingsContext     *ctx,
   guint32 func = linger_graph_lookup (graph, e->func);
   const char *type = short_type (graph, kept);
   const char *name = func != LINGER_NODE_NONE ? linger_callable_name (graph, func) : "?";
+  g_autofree char *callable = func != LINGER_NODE_NONE ? linger_describe_callable (graph, func) : g_strdup ("?");
   g_autoptr(GString) hint = g_string_new (NULL);
   LingerFinding *f;
 
@@ -635,9 +636,9 @@ report_atexit (LingerFindingsContext     *ctx,
         g_string_printf (hint, "atexit.register(obj.%s) registers a bound method of the %s itself",
                          linger_last_component (name), type);
       else if (hold != NULL)
-        g_string_printf (hint, "the atexit callback %s %s (the %s)", name, hold, type);
+        g_string_printf (hint, "the atexit callback %s %s (the %s)", callable, hold, type);
       else
-        g_string_printf (hint, "the atexit callback %s refers to the %s", name, type);
+        g_string_printf (hint, "the atexit callback %s refers to the %s", callable, type);
     }
   linger_describe_path (graph, path, f->path);
   g_string_append_printf (hint, ": the interpreter keeps it, and so the %s, until exit although nothing "

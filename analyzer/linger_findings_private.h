@@ -76,6 +76,11 @@ const char    *linger_last_component       (const char *qualname);
 /* The name a person calls a callable by: its qualname, else its short type. */
 const char    *linger_callable_name        (const LingerGraph *graph,
                                             guint32            node);
+/* A callable for hints: "<function f>", "<bound method C.m>",
+ * "functools.partial(close, ...)".
+ * Returns: (transfer full) */
+char          *linger_describe_callable    (const LingerGraph *graph,
+                                            guint32            node);
 gboolean       linger_edge_is_attr_one_of  (const LingerGraph  *graph,
                                             const LingerEdge   *edge,
                                             const char * const *names);
@@ -105,8 +110,8 @@ gboolean       linger_edge_skipped         (const LingerGraph *graph,
                                             guint8             flag);
 
 /* How the first steps of @path (from a callable to the object) hold it,
- * for hints: "through its __self__", "closes over 'x'", "in args[1] of a
- * functools.partial", or NULL.
+ * for hints, after the callable's name: "holds it through its __self__, a
+ * Pool", "closes over 'x'", "passes it in args[1]" (a partial), or NULL.
  * Returns: (transfer full) (nullable) */
 char          *linger_describe_callable_hold (const LingerGraph *graph,
                                               const GArray      *path);

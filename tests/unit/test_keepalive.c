@@ -86,7 +86,7 @@ test_callback_method_and_partial (void)
   heap_assert_contains (f->hint, "weakref.proxy");
   f = heap_find (a, LINGER_FINDING_WEAKREF_CALLBACK_KEEPALIVE, "__main__.Job");
   heap_assert_steps (f->path, "ReferenceType.__callback__", "partial.args", "tuple[0]", "Job", NULL);
-  heap_assert_contains (f->hint, "functools.partial that passes it in args[0]");
+  heap_assert_contains (f->hint, "the callback functools.partial(cleanup, ...) of this weak reference passes it in args[0]");
 }
 
 /* Look-alikes: a WeakMethod (weak edges only), a callback that gets only
@@ -356,7 +356,7 @@ test_atexit_args (void)
   f = heap_find (a, LINGER_FINDING_FINALIZER_KEEPALIVE, "__main__.Connection");
   heap_assert_steps (f->path, "atexit callback #2: <functools.partial>", "partial.args", "tuple[0]",
                      "Connection", NULL);
-  heap_assert_contains (f->hint, "is a functools.partial that passes it in args[0]");
+  heap_assert_contains (f->hint, "the atexit callback functools.partial(close, ...) passes it in args[0] (the Connection)");
 }
 
 /* Before 3.10 the atexit module's state holds the callbacks, and the
