@@ -54,13 +54,20 @@ sort_by_address (Keyed   *keys,
 
 /* Address -> node, by open addressing: building the edges looks up two
  * addresses per reference, millions of them, and a hash probe is one
- * cache miss where a binary search over the nodes is a dozen. */
+ * cache miss where a binary search over the nodes is a dozen.  A slot
+ * holds the address and its node side by side: one cache line. */
 typedef struct
 {
-  guint64 *addresses;   /* 0: empty slot (no object lives at 0) */
-  guint32 *nodes;
-  guint64  mask;        /* slots - 1 */
-  guint    shift;       /* 64 - log2 (slots): the hash's top bits pick the slot */
+  guint64 address;      /* 0: empty slot (no object lives at 0) */
+  guint32 node;
+  guint32 padding;
+} AddressSlot;
+
+typedef struct
+{
+  AddressSlot *slots;
+  guint64      mask;    /* slots - 1 */
+  guint        shift;   /* 64 - log2 (slots): the hash's top bits pick the slot */
 } AddressIndex;
 
 static inline guint64
@@ -83,8 +90,7 @@ address_index_init (AddressIndex      *index,
       n_slots *= 2;
       bits++;
     }
-  index->addresses = g_new0 (guint64, n_slots);
-  index->nodes = g_new (guint32, n_slots);
+  index->slots = g_new0 (AddressSlot, n_slots);
   index->mask = n_slots - 1;
   index->shift = 64 - bits;
   for (guint32 v = 0; v < graph->n_nodes; v++)
@@ -94,10 +100,10 @@ address_index_init (AddressIndex      *index,
 
       if (a == 0)
         continue;   /* looked up by binary search instead */
-      for (slot = address_hash (a) >> index->shift; index->addresses[slot] != 0; slot = (slot + 1) & index->mask)
+      for (slot = address_hash (a) >> index->shift; index->slots[slot].address != 0; slot = (slot + 1) & index->mask)
         ;
-      index->addresses[slot] = a;
-      index->nodes[slot] = v;
+      index->slots[slot].address = a;
+      index->slots[slot].node = v;
     }
 }
 
@@ -110,9 +116,9 @@ address_index_lookup (const AddressIndex *index,
 
   if (address == 0)
     return linger_graph_lookup (graph, 0);
-  for (slot = address_hash (address) >> index->shift; index->addresses[slot] != 0; slot = (slot + 1) & index->mask)
-    if (index->addresses[slot] == address)
-      return index->nodes[slot];
+  for (slot = address_hash (address) >> index->shift; index->slots[slot].address != 0; slot = (slot + 1) & index->mask)
+    if (index->slots[slot].address == address)
+      return index->slots[slot].node;
   return LINGER_NODE_NONE;
 }
 
@@ -123,7 +129,7 @@ address_index_prefetch (const AddressIndex *index,
                         guint64             address)
 {
 #if defined(__GNUC__) || defined(__clang__)
-  __builtin_prefetch (&index->addresses[address_hash (address) >> index->shift]);
+  __builtin_prefetch (&index->slots[address_hash (address) >> index->shift]);
 #endif
 }
 
@@ -133,8 +139,7 @@ address_index_prefetch (const AddressIndex *index,
 static void
 address_index_clear (AddressIndex *index)
 {
-  g_clear_pointer (&index->addresses, g_free);
-  g_clear_pointer (&index->nodes, g_free);
+  g_clear_pointer (&index->slots, g_free);
 }
 
 guint32
