@@ -330,7 +330,34 @@ weakref_class (const LingerGraph *graph,
   return LINGER_NODE_NONE;
 }
 
-/* TRUE if class @type has @base in its __mro__. */
+/* The __mro__ tuple of class @type: its __mro__ attribute, or (where the
+ * shim could not name the slot) a tuple it holds whose first item is the
+ * class itself. */
+static guint32
+mro_of (const LingerGraph *graph,
+        guint32            type)
+{
+  guint32 mro = linger_instance_attr (graph, type, "__mro__");
+
+  if (mro != LINGER_NODE_NONE)
+    return mro;
+  for (guint32 i = graph->out_start[type]; i < graph->out_start[type + 1]; i++)
+    {
+      guint32 t = graph->edges[i].target;
+
+      if (graph->edges[i].label_kind != LINGER_LABEL_NONE
+          || strcmp (linger_graph_type_name (graph, t), "builtins.tuple") != 0)
+        continue;
+      for (guint32 k = graph->out_start[t]; k < graph->out_start[t + 1]; k++)
+        if (graph->edges[k].label_kind == LINGER_LABEL_INDEX && graph->edges[k].label == 0
+            && graph->edges[k].target == type)
+          return t;
+    }
+  return LINGER_NODE_NONE;
+}
+
+/* TRUE if class @type has @base in its __mro__ (or, without one, among
+ * its __base__ chain). */
 static gboolean
 mro_has (const LingerGraph *graph,
          guint32            type,
@@ -342,12 +369,20 @@ mro_has (const LingerGraph *graph,
     return FALSE;
   if (type == base)
     return TRUE;
-  mro = linger_instance_attr (graph, type, "__mro__");
-  if (mro == LINGER_NODE_NONE)
-    return FALSE;
-  for (guint32 i = graph->out_start[mro]; i < graph->out_start[mro + 1]; i++)
-    if (graph->edges[i].target == base)
-      return TRUE;
+  mro = mro_of (graph, type);
+  if (mro != LINGER_NODE_NONE)
+    {
+      for (guint32 i = graph->out_start[mro]; i < graph->out_start[mro + 1]; i++)
+        if (graph->edges[i].target == base)
+          return TRUE;
+      return FALSE;
+    }
+  for (guint depth = 0; depth < 64 && type != LINGER_NODE_NONE; depth++)
+    {
+      type = linger_instance_attr (graph, type, "__base__");
+      if (type == base)
+        return TRUE;
+    }
   return FALSE;
 }
 

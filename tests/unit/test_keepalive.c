@@ -271,6 +271,49 @@ test_weak_value_dict (void)
   heap_assert_contains (f->hint, "refers to its own value, a Result");
 }
 
+/* Subclasses where the shim could not name the __mro__ slot (3.13): the
+ * unlabelled tuple that starts with the class, else the __base__ chain. */
+static void
+test_weak_container_subclass (void)
+{
+  g_autoptr(Heap) h = heap_new ();
+  g_autoptr(LingerAnalysis) a = NULL;
+  guint64 weakref_d;
+  guint64 base = heap_obj (h, "abc.ABCMeta", "WeakKeyDictionary", LINGER_OBJ_TYPE);
+  guint64 registry = heap_obj (h, "abc.ABCMeta", "Registry", LINGER_OBJ_TYPE);
+  guint64 mro = heap_obj (h, "builtins.tuple", NULL, 0);
+  guint64 mid = heap_obj (h, "abc.ABCMeta", "Middle", LINGER_OBJ_TYPE);
+  guint64 leaf = heap_obj (h, "abc.ABCMeta", "Leaf", LINGER_OBJ_TYPE);
+
+  heap_module (h, "weakref", &weakref_d);
+  heap_key (h, weakref_d, base, "'WeakKeyDictionary'");
+  heap_ref (h, registry, mro, LINGER_LABEL_NONE, NULL, LINGER_REF_STRONG);
+  heap_item (h, mro, registry, 0);
+  heap_item (h, mro, base, 1);
+  heap_attr (h, mid, base, "__base__");
+  heap_attr (h, leaf, mid, "__base__");
+  for (guint i = 0; i < 2; i++)
+    {
+      guint64 data;
+      guint64 wkd = weak_key_dict (h, i == 0 ? "__main__.Registry" : "__main__.Leaf", &data);
+      guint64 widget = heap_obj (h, i == 0 ? "__main__.Widget" : "__main__.Button", NULL, 0);
+      guint64 info_d;
+      guint64 info = heap_instance (h, "__main__.WidgetInfo", &info_d);
+
+      heap_hold_externally (h, i == 0 ? registry : leaf);
+      heap_ref (h, wkd, i == 0 ? registry : leaf, LINGER_LABEL_NONE, NULL, LINGER_REF_STRONG);
+      heap_key (h, h->main_dict, wkd, i == 0 ? "'REG'" : "'LEAVES'");
+      heap_key (h, info_d, widget, "'widget'");
+      weak_key_entry (h, data, widget, info);
+    }
+  heap_hold_externally (h, mid);
+  a = heap_analyse (h, FALSE);
+  g_assert_cmpuint (a->findings->len, ==, 2);
+  heap_assert_steps (heap_find (a, LINGER_FINDING_WEAK_CONTAINER_KEEPALIVE, "__main__.Widget")->path,
+                     "Registry.data", "dict[<ReferenceType>]", "WidgetInfo.widget", "Widget", NULL);
+  heap_find (a, LINGER_FINDING_WEAK_CONTAINER_KEEPALIVE, "__main__.Button");
+}
+
 /* --- atexit --------------------------------------------------------------- */
 
 /* atexit.register(buf.flush) for three buffers the program dropped. */
@@ -492,6 +535,7 @@ main (int    argc,
   g_test_add_func ("/linger/keepalive/callback/negative", test_callback_negative);
   g_test_add_func ("/linger/keepalive/container/weak-keys", test_weak_key_dict);
   g_test_add_func ("/linger/keepalive/container/weak-values", test_weak_value_dict);
+  g_test_add_func ("/linger/keepalive/container/subclass", test_weak_container_subclass);
   g_test_add_func ("/linger/keepalive/atexit/bound-method", test_atexit_bound_method);
   g_test_add_func ("/linger/keepalive/atexit/args", test_atexit_args);
   g_test_add_func ("/linger/keepalive/atexit/module-state", test_atexit_module_state);
