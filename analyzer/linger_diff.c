@@ -98,32 +98,49 @@ compare_rows (const void *a,
 }
 
 static void
-count_types (LingerDiff *d)
+count_totals (LingerDiffTotals     *totals,
+              const LingerAnalysis *a)
 {
-  g_autoptr(GHashTable) index = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autoptr(GArray) all = g_array_new (FALSE, FALSE, sizeof (LingerDiffRow));
-  const LingerGraph *before = d->before->graph;
-  const LingerGraph *after = d->after->graph;
+  const LingerDominators *dom = a->dominators;
 
-  for (guint32 v = 0; v < before->n_nodes; v++)
+  totals->objects = a->graph->n_nodes;
+  totals->bytes = dom->live_bytes + dom->garbage_bytes;
+  totals->live_objects = dom->live_objects;
+  totals->live_bytes = dom->live_bytes;
+  totals->garbage_objects = dom->garbage_objects;
+  totals->garbage_bytes = dom->garbage_bytes;
+  totals->findings = a->findings->len;
+}
+
+/* Adds the objects of @graph to the rows, as before or after. */
+static void
+count_types (GArray            *rows,
+             GHashTable        *index,
+             const LingerGraph *graph,
+             gboolean           after)
+{
+  for (guint32 v = 0; v < graph->n_nodes; v++)
     {
-      LingerDiffRow *row = row_for (all, index, linger_graph_type_name (before, v));
+      LingerDiffRow *row = row_for (rows, index, linger_graph_type_name (graph, v));
 
-      row->objects_before++;
-      row->bytes_before += before->nodes[v].size;
-      d->bytes_before += before->nodes[v].size;
+      if (after)
+        {
+          row->objects_after++;
+          row->bytes_after += graph->nodes[v].size;
+        }
+      else
+        {
+          row->objects_before++;
+          row->bytes_before += graph->nodes[v].size;
+        }
     }
-  for (guint32 v = 0; v < after->n_nodes; v++)
-    {
-      LingerDiffRow *row = row_for (all, index, linger_graph_type_name (after, v));
+}
 
-      row->objects_after++;
-      row->bytes_after += after->nodes[v].size;
-      d->bytes_after += after->nodes[v].size;
-    }
-  d->objects_before = before->n_nodes;
-  d->objects_after = after->n_nodes;
-
+/* Keeps the rows that changed, sorted. */
+static void
+keep_changed_rows (LingerDiff   *d,
+                   const GArray *all)
+{
   for (guint i = 0; i < all->len; i++)
     {
       const LingerDiffRow *row = &g_array_index (all, LingerDiffRow, i);
@@ -169,9 +186,9 @@ tally_findings (const GPtrArray *findings)
 }
 
 static void
-match_findings (LingerDiff *d)
+match_findings (LingerDiff *d,
+                GHashTable *before)
 {
-  g_autoptr(GHashTable) before = tally_findings (d->before->findings);
   g_autoptr(GHashTable) after = tally_findings (d->after->findings);
   GHashTableIter iter;
   gpointer key;
@@ -217,19 +234,39 @@ linger_diff_new (LingerTrace    *trace_before,
                  gboolean        all)
 {
   LingerDiff *d = g_new0 (LingerDiff, 1);
+  g_autoptr(GHashTable) index = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GArray) rows = g_array_new (FALSE, FALSE, sizeof (LingerDiffRow));
+  g_autoptr(GHashTable) tallies = NULL;
 
   d->trace_before = trace_before;
   d->trace_after = trace_after != trace_before ? trace_after : NULL;
-  d->before = linger_analysis_new_for_snapshot (trace_before, before, all);
-  d->after = linger_analysis_new_for_snapshot (trace_after, after, all);
   d->rows = g_array_new (FALSE, FALSE, sizeof (LingerDiffRow));
   d->new_findings = g_ptr_array_new ();
   d->grown_findings = g_array_new (FALSE, FALSE, sizeof (LingerDiffGrown));
   /* No trace records allocation sites yet (format 1.x reserves record
    * types for them): every row has site NULL. */
   d->sites_recorded = FALSE;
-  count_types (d);
-  match_findings (d);
+
+  d->before = linger_analysis_new_for_snapshot (trace_before, before, all);
+  count_totals (&d->before_totals, d->before);
+  count_types (rows, index, d->before->graph, FALSE);
+  tallies = tally_findings (d->before->findings);
+  /* Everything the diff needs of the earlier graph is counted: free it
+   * before the later one is built.  Its findings stay (their types and
+   * paths are strings of the trace). */
+  g_clear_pointer (&d->before->dominators, linger_dominators_free);
+  g_clear_pointer (&d->before->graph, linger_graph_free);
+
+  d->after = linger_analysis_new_for_snapshot (trace_after, after, all);
+  count_totals (&d->after_totals, d->after);
+  count_types (rows, index, d->after->graph, TRUE);
+
+  d->objects_before = d->before_totals.objects;
+  d->objects_after = d->after_totals.objects;
+  d->bytes_before = d->before_totals.bytes;
+  d->bytes_after = d->after_totals.bytes;
+  keep_changed_rows (d, rows);
+  match_findings (d, tallies);
   return d;
 }
 

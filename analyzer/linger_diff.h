@@ -41,6 +41,18 @@ linger_diff_row_bytes (const LingerDiffRow *row)
   return (gint64) row->bytes_after - (gint64) row->bytes_before;
 }
 
+/* One snapshot in numbers (sizes are sys.getsizeof). */
+typedef struct
+{
+  guint64 objects;
+  guint64 bytes;
+  guint64 live_objects;     /* reachable from a root */
+  guint64 live_bytes;
+  guint64 garbage_objects;  /* waiting for the cyclic GC */
+  guint64 garbage_bytes;
+  guint   findings;         /* entries of its report */
+} LingerDiffTotals;
+
 typedef struct
 {
   LingerFinding *finding;          /* borrowed from after->findings */
@@ -55,7 +67,10 @@ typedef struct
 typedef struct
 {
   /* The two analyses; they borrow the traces below.  For a diff within
-   * one trace, both borrow trace_before. */
+   * one trace, both borrow trace_before.  before->graph and
+   * before->dominators are NULL: once counted, the earlier graph is freed
+   * before the later one is built, so a diff needs little more memory
+   * than a report.  Use before_totals. */
   LingerAnalysis *before;
   LingerAnalysis *after;
   LingerTrace    *trace_before;
@@ -67,7 +82,9 @@ typedef struct
   guint           n_unchanged_types;
   gboolean        sites_recorded; /* FALSE: the traces have no allocation sites */
 
-  /* Totals over every object of each snapshot (sys.getsizeof). */
+  LingerDiffTotals before_totals;
+  LingerDiffTotals after_totals;
+  /* The same totals as before_totals and after_totals. */
   guint64         objects_before;
   guint64         objects_after;
   guint64         bytes_before;

@@ -363,13 +363,13 @@ linger_report_json (const LingerAnalysis *a,
 /* --- linger report --diff ----------------------------------------------- */
 
 static void
-write_diff_side (Json                 *j,
-                 const char           *key,
-                 const LingerAnalysis *a)
+write_diff_side (Json                   *j,
+                 const char             *key,
+                 const LingerAnalysis   *a,
+                 const LingerDiffTotals *totals)
 {
   const LingerTrace *t = a->trace;
   const LingerSnapshot *s = a->snapshot;
-  const LingerDominators *dom = a->dominators;
 
   json_open (j, key, '{');
   json_string (j, "path", a->path);
@@ -386,13 +386,13 @@ write_diff_side (Json                 *j,
   json_uint (j, "time_ns", s->time_ns);
   json_bool (j, "closed", s->closed);
   json_bool (j, "partial", s->status != LINGER_SNAPSHOT_OK);
-  json_uint (j, "objects", a->graph->n_nodes);
-  json_uint (j, "bytes", dom->live_bytes + dom->garbage_bytes);
-  json_uint (j, "live_objects", dom->live_objects);
-  json_uint (j, "live_bytes", dom->live_bytes);
-  json_uint (j, "garbage_objects", dom->garbage_objects);
-  json_uint (j, "garbage_bytes", dom->garbage_bytes);
-  json_uint (j, "findings", a->findings->len);
+  json_uint (j, "objects", totals->objects);
+  json_uint (j, "bytes", totals->bytes);
+  json_uint (j, "live_objects", totals->live_objects);
+  json_uint (j, "live_bytes", totals->live_bytes);
+  json_uint (j, "garbage_objects", totals->garbage_objects);
+  json_uint (j, "garbage_bytes", totals->garbage_bytes);
+  json_uint (j, "findings", totals->findings);
   json_close (j, '}');
   json_close (j, '}');
 }
@@ -402,13 +402,13 @@ linger_report_json_diff (const LingerDiff *d,
                          GString          *out)
 {
   Json j = { .out = out };
-  const LingerDominators *b = d->before->dominators;
-  const LingerDominators *a = d->after->dominators;
+  const LingerDiffTotals *b = &d->before_totals;
+  const LingerDiffTotals *a = &d->after_totals;
 
   json_open (&j, NULL, '{');
   json_string (&j, "linger_version", LINGER_VERSION);
-  write_diff_side (&j, "before", d->before);
-  write_diff_side (&j, "after", d->after);
+  write_diff_side (&j, "before", d->before, b);
+  write_diff_side (&j, "after", d->after, a);
 
   /* after minus before; negative when something shrank. */
   json_open (&j, "growth", '{');

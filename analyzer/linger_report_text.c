@@ -399,13 +399,13 @@ append_signed_bytes (GString *out,
 }
 
 static void
-write_diff_side (Text                 *t,
-                 const char           *label,
-                 const LingerAnalysis *a,
-                 gboolean              name_program)
+write_diff_side (Text                   *t,
+                 const char             *label,
+                 const LingerAnalysis   *a,
+                 const LingerDiffTotals *totals,
+                 gboolean                name_program)
 {
   const LingerSnapshot *s = a->snapshot;
-  const LingerDominators *dom = a->dominators;
 
   field (t, label);
   append_safe (t, a->path);
@@ -415,10 +415,10 @@ write_diff_side (Text                 *t,
       append_safe (t, *a->trace->program != '\0' ? a->trace->program : "unknown program");
       g_string_append_printf (t->out, " (pid %u)", a->trace->pid);
     }
-  g_string_append_printf (t->out, ", snapshot #%u of %u (%s), %u objects, ",
+  g_string_append_printf (t->out, ", snapshot #%u of %u (%s), %" G_GUINT64_FORMAT " objects, ",
                           s->id, a->trace->snapshots->len, linger_snapshot_reason_name (s->reason),
-                          a->graph->n_nodes);
-  append_bytes (t->out, dom->live_bytes + dom->garbage_bytes);
+                          totals->objects);
+  append_bytes (t->out, totals->bytes);
   if (!s->closed)
     g_string_append (t->out, " (partial: the snapshot was cut short, its counts are too low)");
   else if (s->status != LINGER_SNAPSHOT_OK)
@@ -480,8 +480,8 @@ linger_report_text_diff (const LingerDiff *d,
   style (&t, RESET);
   g_string_append_c (out, '\n');
 
-  write_diff_side (&t, "before:", before, !one_trace);
-  write_diff_side (&t, "after:", after, !one_trace);
+  write_diff_side (&t, "before:", before, &d->before_totals, !one_trace);
+  write_diff_side (&t, "after:", after, &d->after_totals, !one_trace);
   field (&t, "python:");
   append_safe (&t, tr->has_runtime ? tr->python_version : "not a CPython process");
   if (!one_trace && after->trace->has_runtime
@@ -505,9 +505,9 @@ linger_report_text_diff (const LingerDiff *d,
     g_string_append_printf (out, " in %" G_GINT64_FORMAT ".%01" G_GINT64_FORMAT " s",
                             elapsed / 1000000000, elapsed / 100000000 % 10);
   g_string_append (out, " (live ");
-  append_signed_bytes (out, (gint64) after->dominators->live_bytes - (gint64) before->dominators->live_bytes);
+  append_signed_bytes (out, (gint64) d->after_totals.live_bytes - (gint64) d->before_totals.live_bytes);
   g_string_append (out, ", garbage ");
-  append_signed_bytes (out, (gint64) after->dominators->garbage_bytes - (gint64) before->dominators->garbage_bytes);
+  append_signed_bytes (out, (gint64) d->after_totals.garbage_bytes - (gint64) d->before_totals.garbage_bytes);
   g_string_append (out, ")\n\n");
 
   /* Rows come most bytes grown first: the grown ones, then the shrunk. */
