@@ -72,8 +72,76 @@ is_cell_edge (const LingerGraph *graph,
   return (linger_graph_flags (graph, source) & LINGER_OBJ_CELL) != 0;
 }
 
-/* The first member (lowest address) with an edge passing @test to a
- * member of the same component; the edge in *ret_edge. */
+/* Orders candidate edges so that the same structure picks the same one
+ * whatever the addresses: instances of one cycle must get one path shape,
+ * and so one group. */
+typedef int (*EdgeCompare) (const LingerGraph *graph,
+                            const LingerEdge  *a,
+                            const LingerEdge  *b);
+
+static int
+compare_addresses (const LingerGraph *graph,
+                   guint32            a,
+                   guint32            b)
+{
+  guint64 x = graph->nodes[a].address;
+  guint64 y = graph->nodes[b].address;
+
+  return x < y ? -1 : x > y;
+}
+
+/* Bound methods by their name, then address. */
+static int
+compare_self_edges (const LingerGraph *graph,
+                    const LingerEdge  *a,
+                    const LingerEdge  *b)
+{
+  int c = g_strcmp0 (linger_graph_name (graph, a->source), linger_graph_name (graph, b->source));
+
+  return c != 0 ? c : compare_addresses (graph, a->source, b->source);
+}
+
+/* The variable name of a closure cell. */
+static const char *
+cell_variable (const LingerGraph *graph,
+               guint32            cell)
+{
+  for (guint32 i = graph->in_start[cell]; i < graph->in_start[cell + 1]; i++)
+    {
+      const LingerEdge *e = &graph->edges[graph->in_edges[i]];
+      if (e->label_kind == LINGER_LABEL_CLOSURE)
+        return linger_graph_edge_text (graph, e);
+    }
+  return NULL;
+}
+
+/* Cells holding one of the program's objects before cells holding a
+ * function, then by the type and name of what they hold, their variable,
+ * and addresses. */
+static int
+compare_cell_edges (const LingerGraph *graph,
+                    const LingerEdge  *a,
+                    const LingerEdge  *b)
+{
+  gboolean fa = (linger_graph_flags (graph, a->target) & LINGER_OBJ_FUNCTION) != 0;
+  gboolean fb = (linger_graph_flags (graph, b->target) & LINGER_OBJ_FUNCTION) != 0;
+  int c;
+
+  if (fa != fb)
+    return fa ? 1 : -1;
+  if ((c = strcmp (linger_graph_type_name (graph, a->target), linger_graph_type_name (graph, b->target))) != 0)
+    return c;
+  if ((c = g_strcmp0 (linger_graph_name (graph, a->target), linger_graph_name (graph, b->target))) != 0)
+    return c;
+  if ((c = g_strcmp0 (cell_variable (graph, a->source), cell_variable (graph, b->source))) != 0)
+    return c;
+  if ((c = compare_addresses (graph, a->target, b->target)) != 0)
+    return c;
+  return compare_addresses (graph, a->source, b->source);
+}
+
+/* The best (by @compare) edge passing @test from a member with @flag to
+ * a member of the same component; its source, the edge in *ret_edge. */
 static guint32
 find_member_edge (const LingerGraph  *graph,
                   const guint8       *label_flags,
@@ -81,8 +149,11 @@ find_member_edge (const LingerGraph  *graph,
                   guint32             c,
                   guint32             flag,
                   EdgeTest            test,
+                  EdgeCompare         compare,
                   const LingerEdge  **ret_edge)
 {
+  const LingerEdge *best = NULL;
+
   for (guint32 k = scc->start[c]; k < scc->start[c + 1]; k++)
     {
       guint32 m = scc->members[k];
@@ -94,14 +165,15 @@ find_member_edge (const LingerGraph  *graph,
           const LingerEdge *e = &graph->edges[i];
 
           if (scc->component[e->target] == c && test (graph, m, e)
-              && cycle_filter (graph, e, (gpointer) label_flags))
-            {
-              *ret_edge = e;
-              return m;
-            }
+              && cycle_filter (graph, e, (gpointer) label_flags)
+              && (best == NULL || compare (graph, e, best) < 0))
+            best = e;
         }
     }
-  return LINGER_NODE_NONE;
+  if (best == NULL)
+    return LINGER_NODE_NONE;
+  *ret_edge = best;
+  return best->source;
 }
 
 /* The path around the component from @from back to itself through
@@ -173,9 +245,23 @@ cycle_finding (LingerFindingsContext *ctx,
   const LingerGraph *graph = ctx->graph;
   LingerFinding *f = linger_finding_new (kind, severity);
   g_autoptr(GHashTable) types = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GHashTable) instance_dicts = g_hash_table_new (NULL, NULL);
   guint32 live = LINGER_NODE_NONE;
   GHashTableIter iter;
   gpointer type;
+
+  /* An instance's __dict__ (a separate object before 3.11) belongs to its
+   * instance: not a type of the cycle, so a cycle has the same types on
+   * every version. */
+  for (guint32 k = scc->start[c]; k < scc->start[c + 1]; k++)
+    {
+      guint32 m = scc->members[k];
+
+      for (guint32 i = graph->out_start[m]; i < graph->out_start[m + 1]; i++)
+        if (scc->component[graph->edges[i].target] == c
+            && linger_graph_edge_is_attr (graph, &graph->edges[i], "__dict__"))
+          g_hash_table_add (instance_dicts, GUINT_TO_POINTER (graph->edges[i].target + 1));
+    }
 
   if (linger_graph_is_reachable (graph, first))
     live = first;
@@ -190,7 +276,8 @@ cycle_finding (LingerFindingsContext *ctx,
       if (live == LINGER_NODE_NONE && linger_graph_is_reachable (graph, m))
         live = m;
       f->cycle_bytes += graph->nodes[m].size;
-      g_hash_table_add (types, (gpointer) linger_graph_type_name (graph, m));
+      if (!g_hash_table_contains (instance_dicts, GUINT_TO_POINTER (m + 1)))
+        g_hash_table_add (types, (gpointer) linger_graph_type_name (graph, m));
     }
   /* Its retained size is measured from every member, listed or not. */
   if (f->n_members > f->objects->len)
@@ -344,6 +431,13 @@ is_back_edge (const LingerGraph *graph,
   return FALSE;
 }
 
+static gboolean
+is_own (const LingerGraph *graph,
+        guint32            node)
+{
+  return !g_str_has_prefix (linger_graph_type_name (graph, node), "builtins.");
+}
+
 /* The member a person recognises: one of the program's own objects that
  * the cycle hangs from (no reference in the cycle points to it but back
  * references: a tree's root, not its leaf), the lowest address first;
@@ -357,7 +451,7 @@ representative (const LingerGraph *graph,
 {
   InComponent ic = { scc, c, label_flags };
   g_autoptr(GHashTable) pointed = g_hash_table_new (NULL, NULL);
-  guint32 own = LINGER_NODE_NONE;
+  guint32 best = LINGER_NODE_NONE;
 
   for (guint32 k = scc->start[c]; k < scc->start[c + 1]; k++)
     {
@@ -371,18 +465,30 @@ representative (const LingerGraph *graph,
             g_hash_table_add (pointed, GUINT_TO_POINTER (e->target + 1));
         }
     }
+  /* Ranked by: the program's own type, not pointed to, type name,
+   * address; so that two instances of one structure, whatever the order
+   * they were made in, are named after the same type. */
   for (guint32 k = scc->start[c]; k < scc->start[c + 1]; k++)
     {
       guint32 m = scc->members[k];
+      int cmp;
 
-      if (g_str_has_prefix (linger_graph_type_name (graph, m), "builtins."))
-        continue;
-      if (!g_hash_table_contains (pointed, GUINT_TO_POINTER (m + 1)))
-        return m;
-      if (own == LINGER_NODE_NONE)
-        own = m;
+      if (best == LINGER_NODE_NONE)
+        {
+          best = m;
+          continue;
+        }
+      if (is_own (graph, m) != is_own (graph, best))
+        cmp = is_own (graph, m) ? -1 : 1;
+      else if (g_hash_table_contains (pointed, GUINT_TO_POINTER (m + 1))
+               != g_hash_table_contains (pointed, GUINT_TO_POINTER (best + 1)))
+        cmp = g_hash_table_contains (pointed, GUINT_TO_POINTER (m + 1)) ? 1 : -1;
+      else if ((cmp = strcmp (linger_graph_type_name (graph, m), linger_graph_type_name (graph, best))) == 0)
+        cmp = compare_addresses (graph, m, best);
+      if (cmp < 0)
+        best = m;
     }
-  return own != LINGER_NODE_NONE ? own : scc->members[scc->start[c]];
+  return best;
 }
 
 /* The reference around the cycle that points back, by its name, or NULL
@@ -491,13 +597,15 @@ linger_find_cycles (LingerFindingsContext *ctx)
       if (!linger_scc_is_cycle (scc, c))
         continue;
 
-      method = find_member_edge (graph, ctx->label_flags, scc, c, LINGER_OBJ_METHOD, is_self_edge, &edge);
+      method = find_member_edge (graph, ctx->label_flags, scc, c, LINGER_OBJ_METHOD, is_self_edge,
+                                 compare_self_edges, &edge);
       if (method != LINGER_NODE_NONE)
         {
           report_bound_method (ctx, scc, c, method, edge);
           continue;
         }
-      if (find_member_edge (graph, ctx->label_flags, scc, c, LINGER_OBJ_CELL, is_cell_edge, &edge) != LINGER_NODE_NONE)
+      if (find_member_edge (graph, ctx->label_flags, scc, c, LINGER_OBJ_CELL, is_cell_edge,
+                            compare_cell_edges, &edge) != LINGER_NODE_NONE)
         {
           /* A nested function that calls itself is a cycle of functions
            * and cells alone: a leak when garbage (made anew on each call

@@ -185,9 +185,10 @@ test_reference_garbage (void)
   g_assert_cmphex (g_array_index (f->objects, LingerFindingObject, 0).address, ==, first);
   g_assert_cmpuint (f->n_members, ==, 5);
   g_assert_cmpuint (f->cycle_bytes, ==, 2 * 5 * 48);
-  g_assert_cmpuint (f->cycle_types->len, ==, 4);
+  /* Not builtins.dict: the instances' __dict__ belong to them. */
+  g_assert_cmpuint (f->cycle_types->len, ==, 3);
   g_assert_cmpstr (g_ptr_array_index (f->cycle_types, 0), ==, "__main__.Child");
-  g_assert_cmpstr (g_ptr_array_index (f->cycle_types, 3), ==, "builtins.list");
+  g_assert_cmpstr (g_ptr_array_index (f->cycle_types, 2), ==, "builtins.list");
   heap_assert_steps (f->path, "Parent.children", "list[0]", "Child.parent", "Parent", NULL);
   heap_assert_contains (f->hint, "make the back reference (Child.parent) a weakref.ref");
   f = heap_find (a, LINGER_FINDING_REFERENCE_CYCLE, "builtins.list");
@@ -198,6 +199,91 @@ test_reference_garbage (void)
   linger_report_json (a, json);
   heap_assert_contains (json->str, "\"cycle_types\"");
   heap_assert_contains (json->str, "\"cycle_bytes\": 480");
+}
+
+/* Two instances of one structure made in different orders (so their
+ * addresses are in different orders) are one group, named after the
+ * same type: the one the cycle hangs from (Owner: Account.owner points
+ * back), else the first type name (Formatter, Section). */
+static void
+test_reference_order (void)
+{
+  g_autoptr(Heap) h = heap_new ();
+  g_autoptr(LingerAnalysis) a = NULL;
+  g_autoptr(LingerAnalysis) all = NULL;
+
+  for (guint i = 0; i < 2; i++)
+    {
+      guint64 owner = 0, account = 0, formatter = 0, section = 0;
+
+      if (i == 0)
+        {
+          owner = heap_obj (h, "__main__.Owner", NULL, 0);
+          account = heap_obj (h, "__main__.Account", NULL, 0);
+          formatter = heap_obj (h, "__main__.Formatter", NULL, 0);
+          section = heap_obj (h, "__main__.Section", NULL, 0);
+        }
+      else
+        {
+          section = heap_obj (h, "__main__.Section", NULL, 0);
+          formatter = heap_obj (h, "__main__.Formatter", NULL, 0);
+          account = heap_obj (h, "__main__.Account", NULL, 0);
+          owner = heap_obj (h, "__main__.Owner", NULL, 0);
+        }
+      heap_attr (h, owner, account, "account");
+      heap_attr (h, account, owner, "owner");
+      heap_attr (h, formatter, section, "_current_section");
+      heap_attr (h, section, formatter, "formatter");
+    }
+  a = heap_analyse (h, FALSE);
+  g_assert_cmpuint (a->findings->len, ==, 2);
+  g_assert_cmpuint (heap_find (a, LINGER_FINDING_REFERENCE_CYCLE, "__main__.Owner")->count, ==, 2);
+  heap_assert_steps (heap_find (a, LINGER_FINDING_REFERENCE_CYCLE, "__main__.Owner")->path,
+                     "Owner.account", "Account.owner", "Owner", NULL);
+  g_assert_cmpuint (heap_find (a, LINGER_FINDING_REFERENCE_CYCLE, "__main__.Formatter")->count, ==, 2);
+  /* --all names each instance after the same type as the group. */
+  all = heap_analyse (h, TRUE);
+  g_assert_cmpuint (all->findings->len, ==, 4);
+  for (guint i = 0; i < all->findings->len; i++)
+    {
+      const char *type = g_array_index (((LingerFinding *) g_ptr_array_index (all->findings, i))->objects,
+                                        LingerFindingObject, 0).type;
+      g_assert_true (strcmp (type, "__main__.Owner") == 0 || strcmp (type, "__main__.Formatter") == 0);
+    }
+}
+
+/* Nested functions that call each other: one closure cycle per call of
+ * their outer function, one group whatever order they lie in memory. */
+static void
+test_closure_mutual (void)
+{
+  g_autoptr(Heap) h = heap_new ();
+  g_autoptr(LingerAnalysis) a = NULL;
+  static const char * const names[3] = { "make.<locals>.even", "make.<locals>.odd", "make.<locals>.reset" };
+
+  for (guint i = 0; i < 2; i++)
+    {
+      guint64 f[3];
+
+      for (guint k = 0; k < 3; k++)
+        {
+          guint j = i == 0 ? k : 2 - k;
+          f[j] = heap_obj (h, "builtins.function", names[j], LINGER_OBJ_FUNCTION);
+        }
+      for (guint k = 0; k < 3; k++)
+        {
+          guint64 closure = heap_obj (h, "builtins.tuple", NULL, 0);
+          guint64 cell = heap_obj (h, "builtins.cell", NULL, LINGER_OBJ_CELL);
+
+          heap_attr (h, f[k], closure, "__closure__");
+          heap_ref (h, closure, cell, LINGER_LABEL_CLOSURE, strrchr (names[(k + 1) % 3], '.') + 1,
+                    LINGER_REF_STRONG);
+          heap_attr (h, cell, f[(k + 1) % 3], "cell_contents");
+        }
+    }
+  a = heap_analyse (h, FALSE);
+  g_assert_cmpuint (a->findings->len, ==, 1);
+  g_assert_cmpuint (heap_find (a, LINGER_FINDING_CLOSURE_CYCLE, "builtins.function")->count, ==, 2);
 }
 
 /* A document tree held by a global, with parent pointers: normal, not
@@ -359,6 +445,8 @@ main (int    argc,
   g_test_add_func ("/linger/cycles/closure/and-bound-method", test_closure_and_bound_method);
   g_test_add_func ("/linger/cycles/closure/negative", test_closure_negative);
   g_test_add_func ("/linger/cycles/reference/garbage", test_reference_garbage);
+  g_test_add_func ("/linger/cycles/reference/order", test_reference_order);
+  g_test_add_func ("/linger/cycles/closure/mutual", test_closure_mutual);
   g_test_add_func ("/linger/cycles/reference/live-tree", test_reference_live_tree);
   g_test_add_func ("/linger/cycles/reference/not-cycles", test_reference_not_cycles);
   g_test_add_func ("/linger/cycles/uncollectable", test_uncollectable);
