@@ -41,12 +41,12 @@ linger_analysis_new_for_trace (LingerTrace *trace,
 }
 
 LingerAnalysis *
-linger_analysis_new_for_snapshot (LingerTrace    *trace,
-                                  LingerSnapshot *snapshot,
-                                  gboolean        all)
+linger_analysis_new_for_snapshot (LingerTrace                 *trace,
+                                  LingerSnapshot              *snapshot,
+                                  const LingerFindingsOptions *options)
 {
-  LingerFindingsOptions options = { .ungrouped = all };
-  LingerAnalysis *a = analyse (trace, snapshot, &options);
+  const LingerFindingsOptions defaults = { 0 };
+  LingerAnalysis *a = analyse (trace, snapshot, options != NULL ? options : &defaults);
 
   a->trace_borrowed = TRUE;
   return a;

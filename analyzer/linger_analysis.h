@@ -43,10 +43,11 @@ LingerAnalysis *linger_analysis_new_for_trace_with_options (LingerTrace         
                                                             const LingerFindingsOptions *options);
 
 /* Analyses @snapshot of @trace, which the analysis borrows: both must
- * outlive it (a diff judges two snapshots of one trace). */
-LingerAnalysis *linger_analysis_new_for_snapshot (LingerTrace    *trace,
-                                                  LingerSnapshot *snapshot,
-                                                  gboolean        all);
+ * outlive it (a diff judges two snapshots of one trace).  @options may be
+ * NULL for the defaults. */
+LingerAnalysis *linger_analysis_new_for_snapshot (LingerTrace                 *trace,
+                                                  LingerSnapshot              *snapshot,
+                                                  const LingerFindingsOptions *options);
 
 void            linger_analysis_free          (LingerAnalysis *analysis);
 

@@ -227,11 +227,11 @@ match_findings (LingerDiff *d,
 }
 
 LingerDiff *
-linger_diff_new (LingerTrace    *trace_before,
-                 LingerSnapshot *before,
-                 LingerTrace    *trace_after,
-                 LingerSnapshot *after,
-                 gboolean        all)
+linger_diff_new (LingerTrace                 *trace_before,
+                 LingerSnapshot              *before,
+                 LingerTrace                 *trace_after,
+                 LingerSnapshot              *after,
+                 const LingerFindingsOptions *options)
 {
   LingerDiff *d = g_new0 (LingerDiff, 1);
   g_autoptr(GHashTable) index = g_hash_table_new (g_str_hash, g_str_equal);
@@ -247,7 +247,7 @@ linger_diff_new (LingerTrace    *trace_before,
    * types for them): every row has site NULL. */
   d->sites_recorded = FALSE;
 
-  d->before = linger_analysis_new_for_snapshot (trace_before, before, all);
+  d->before = linger_analysis_new_for_snapshot (trace_before, before, options);
   count_totals (&d->before_totals, d->before);
   count_types (rows, index, d->before->graph, FALSE);
   tallies = tally_findings (d->before->findings);
@@ -257,7 +257,7 @@ linger_diff_new (LingerTrace    *trace_before,
   g_clear_pointer (&d->before->dominators, linger_dominators_free);
   g_clear_pointer (&d->before->graph, linger_graph_free);
 
-  d->after = linger_analysis_new_for_snapshot (trace_after, after, all);
+  d->after = linger_analysis_new_for_snapshot (trace_after, after, options);
   count_totals (&d->after_totals, d->after);
   count_types (rows, index, d->after->graph, TRUE);
 
@@ -334,10 +334,10 @@ snapshot_by_id (const char        *path,
 }
 
 LingerDiff *
-linger_diff_new_for_files (const char * const *paths,
-                           const guint32      *snapshot_ids,
-                           gboolean            all,
-                           GError            **error)
+linger_diff_new_for_files (const char * const          *paths,
+                           const guint32               *snapshot_ids,
+                           const LingerFindingsOptions *options,
+                           GError                     **error)
 {
   g_autoptr(LingerTrace) trace_before = NULL;
   g_autoptr(LingerTrace) trace_after = NULL;
@@ -406,7 +406,7 @@ linger_diff_new_for_files (const char * const *paths,
         }
     }
 
-  d = linger_diff_new (trace_before, before, after_trace, after, all);
+  d = linger_diff_new (trace_before, before, after_trace, after, options);
   d->owns_traces = TRUE;
   g_steal_pointer (&trace_before);
   g_steal_pointer (&trace_after);

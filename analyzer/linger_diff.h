@@ -105,24 +105,25 @@ typedef struct
 /* Reads one or two traces (@paths, NULL-terminated) and compares two of
  * their snapshots.  @snapshot_ids is NULL (first and last of one trace,
  * last of each of two) or two snapshot ids: both of the one trace, or the
- * first of the first trace and the second of the second.  @all lists every
- * instance of a finding, as `linger report --all`.
+ * first of the first trace and the second of the second.  @options are the
+ * findings' (`linger report --all`, `--live-cycles`...), NULL for the
+ * defaults.
  * Returns: (transfer full): the diff, or NULL with @error set: a trace that
  * cannot be read, that has no snapshot (a program that is not Python, or
  * ended before one was taken), a single trace with only one snapshot, an
  * id that is not in the trace. */
-LingerDiff *linger_diff_new_for_files (const char * const *paths,
-                                       const guint32      *snapshot_ids,
-                                       gboolean            all,
-                                       GError            **error);
+LingerDiff *linger_diff_new_for_files (const char * const          *paths,
+                                       const guint32               *snapshot_ids,
+                                       const LingerFindingsOptions *options,
+                                       GError                     **error);
 
 /* Compares two snapshots of traces already read; the diff borrows
  * @trace_before and @trace_after (which may be the same trace). */
-LingerDiff *linger_diff_new          (LingerTrace    *trace_before,
-                                      LingerSnapshot *before,
-                                      LingerTrace    *trace_after,
-                                      LingerSnapshot *after,
-                                      gboolean        all);
+LingerDiff *linger_diff_new          (LingerTrace                 *trace_before,
+                                      LingerSnapshot              *before,
+                                      LingerTrace                 *trace_after,
+                                      LingerSnapshot              *after,
+                                      const LingerFindingsOptions *options);
 
 void        linger_diff_free         (LingerDiff *diff);
 

@@ -99,10 +99,10 @@ parse_snapshot_ids (const char *text,
 }
 
 static int
-report_diff (char       **files,
-             const char  *snapshots,
-             gboolean     all,
-             gboolean     json)
+report_diff (char                        **files,
+             const char                   *snapshots,
+             const LingerFindingsOptions  *options,
+             gboolean                      json)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(LingerDiff) diff = NULL;
@@ -116,7 +116,7 @@ report_diff (char       **files,
   if (snapshots != NULL && !parse_snapshot_ids (snapshots, ids))
     return usage_error ("--snapshots wants two snapshot ids, as in --snapshots=1,3, not '%s'", snapshots);
 
-  diff = linger_diff_new_for_files ((const char * const *) files, snapshots != NULL ? ids : NULL, all, &error);
+  diff = linger_diff_new_for_files ((const char * const *) files, snapshots != NULL ? ids : NULL, options, &error);
   if (diff == NULL)
     return fail (error->message);
 
@@ -170,7 +170,11 @@ cmd_report (int    argc,
     return usage_error ("unknown report format '%s' (use text or json)", format);
 
   if (diff)
-    return report_diff (files, snapshots, all, json);
+    {
+      LingerFindingsOptions diff_options = { .ungrouped = all, .instances = instances, .live_cycles = live_cycles };
+
+      return report_diff (files, snapshots, &diff_options, json);
+    }
   if (snapshots != NULL)
     return usage_error ("--snapshots goes with --diff");
 

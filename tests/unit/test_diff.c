@@ -149,7 +149,7 @@ test_growth (void)
   g_autofree char *path = growing_trace ();
   const char * const paths[] = { path, NULL };
   g_autoptr(GError) error = NULL;
-  g_autoptr(LingerDiff) d = linger_diff_new_for_files (paths, NULL, FALSE, &error);
+  g_autoptr(LingerDiff) d = linger_diff_new_for_files (paths, NULL, NULL, &error);
   const LingerDiffRow *row;
   const LingerFinding *f;
   const LingerDiffGrown *grown;
@@ -204,7 +204,7 @@ test_reports (void)
   g_autofree char *path = growing_trace ();
   const char * const paths[] = { path, NULL };
   g_autoptr(GError) error = NULL;
-  g_autoptr(LingerDiff) d = linger_diff_new_for_files (paths, NULL, FALSE, &error);
+  g_autoptr(LingerDiff) d = linger_diff_new_for_files (paths, NULL, NULL, &error);
   g_autoptr(GString) json = g_string_new (NULL);
   g_autoptr(GString) again = g_string_new (NULL);
   g_autoptr(GString) text = g_string_new (NULL);
@@ -270,7 +270,7 @@ test_snapshot_ids (void)
   path = save (bytes);
   ((const char **) paths)[0] = path;
 
-  d = linger_diff_new_for_files (paths, backwards, FALSE, &error);
+  d = linger_diff_new_for_files (paths, backwards, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (d->before->snapshot->id, ==, 3);
   g_assert_cmpuint (d->after->snapshot->id, ==, 2);
@@ -282,12 +282,12 @@ test_snapshot_ids (void)
   g_assert_cmpuint (d->n_gone_findings, ==, 1);
   g_clear_pointer (&d, linger_diff_free);
 
-  g_assert_null (linger_diff_new_for_files (paths, missing, FALSE, &error));
+  g_assert_null (linger_diff_new_for_files (paths, missing, NULL, &error));
   g_assert_error (error, LINGER_ERROR, LINGER_ERROR_FAILED);
   assert_contains (error->message, "has no snapshot #9 (its snapshots are #1 to #3)");
   g_clear_error (&error);
 
-  g_assert_null (linger_diff_new_for_files (paths, twice, FALSE, &error));
+  g_assert_null (linger_diff_new_for_files (paths, twice, NULL, &error));
   assert_contains (error->message, "--snapshots names snapshot #2 twice");
   g_clear_error (&error);
   g_unlink (path);
@@ -318,7 +318,7 @@ test_two_traces (void)
   paths[0] = path_a;
   paths[1] = path_b;
 
-  d = linger_diff_new_for_files (paths, NULL, FALSE, &error);
+  d = linger_diff_new_for_files (paths, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (d->trace_after);
   g_assert_cmpuint (d->before->snapshot->id, ==, 2);
@@ -376,7 +376,7 @@ test_refused (void)
     one = save (bytes);
   }
   paths[0] = one;
-  g_assert_null (linger_diff_new_for_files (paths, NULL, FALSE, &error));
+  g_assert_null (linger_diff_new_for_files (paths, NULL, NULL, &error));
   g_assert_error (error, LINGER_ERROR, LINGER_ERROR_FAILED);
   assert_contains (error->message, "has only one snapshot, and --diff compares two");
   assert_contains (error->message, "--snapshot-interval");
@@ -388,13 +388,13 @@ test_refused (void)
     none = save (bytes);
   }
   paths[0] = none;
-  g_assert_null (linger_diff_new_for_files (paths, NULL, FALSE, &error));
+  g_assert_null (linger_diff_new_for_files (paths, NULL, NULL, &error));
   assert_contains (error->message, "no Python heap to compare");
   g_clear_error (&error);
   /* Also as the second of two traces. */
   paths[0] = one;
   paths[1] = none;
-  g_assert_null (linger_diff_new_for_files (paths, NULL, FALSE, &error));
+  g_assert_null (linger_diff_new_for_files (paths, NULL, NULL, &error));
   assert_contains (error->message, "no Python heap to compare");
   g_clear_error (&error);
 
@@ -405,12 +405,12 @@ test_refused (void)
   }
   paths[0] = early;
   paths[1] = NULL;
-  g_assert_null (linger_diff_new_for_files (paths, NULL, FALSE, &error));
+  g_assert_null (linger_diff_new_for_files (paths, NULL, NULL, &error));
   assert_contains (error->message, "no snapshot to compare (the program ended before one was taken)");
   g_clear_error (&error);
 
   paths[0] = "/nonexistent/linger.trace";
-  g_assert_null (linger_diff_new_for_files (paths, NULL, FALSE, &error));
+  g_assert_null (linger_diff_new_for_files (paths, NULL, NULL, &error));
   g_assert_error (error, LINGER_ERROR, LINGER_ERROR_IO);
   g_clear_error (&error);
 
@@ -437,7 +437,7 @@ test_partial (void)
   path = save (bytes);
   paths[0] = path;
 
-  d = linger_diff_new_for_files (paths, NULL, FALSE, &error);
+  d = linger_diff_new_for_files (paths, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_false (d->after->snapshot->closed);
   linger_report_text_diff (d, FALSE, text);
