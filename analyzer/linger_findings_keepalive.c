@@ -164,7 +164,8 @@ linger_find_finalizer_keepalive (LingerFindingsContext *ctx)
 
       /* A one-step path is possible too: finalize(obj, obj) with a
        * callable object. */
-      path = linger_path_search_run (ctx->search, sources, n_sources, referent, linger_keepalive_filter, LINGER_KEEPALIVE_DATA (ctx));
+      path = linger_path_search_between (ctx->search, sources, n_sources, referent, linger_keepalive_filter,
+                                         LINGER_KEEPALIVE_DATA (ctx));
       if (path == NULL)
         continue;
 
@@ -258,7 +259,8 @@ linger_find_weakref_callback_keepalive (LingerFindingsContext *ctx)
 
       /* From the callback only: a weakref subclass may hold other things
        * (KeyedRef.key), which are not the callback's doing. */
-      path = linger_path_search_run (ctx->search, &callback, 1, referent, linger_keepalive_filter, LINGER_KEEPALIVE_DATA (ctx));
+      path = linger_path_search_between (ctx->search, &callback, 1, referent, linger_keepalive_filter,
+                                         LINGER_KEEPALIVE_DATA (ctx));
       if (path == NULL || path->len < 2)
         continue;
 

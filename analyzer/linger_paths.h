@@ -44,6 +44,20 @@ GArray           *linger_path_search_run  (LingerPathSearch  *search,
                                            LingerEdgeFilter   filter,
                                            gpointer           user_data);
 
+/* As linger_path_search_run(), from both ends at once (forward from
+ * @sources, backward from @target over the edges into it), a level at a
+ * time of the half with the smaller frontier.  A search that fails costs
+ * about what the smaller half reaches, which makes many searches from
+ * callables that share a large object (bound methods of one manager)
+ * cheap.  The path is a shortest one; among those, which one may differ
+ * from linger_path_search_run()'s. */
+GArray           *linger_path_search_between (LingerPathSearch  *search,
+                                              const guint32     *sources,
+                                              gsize              n_sources,
+                                              guint32            target,
+                                              LingerEdgeFilter   filter,
+                                              gpointer           user_data);
+
 /* Breadth-first search on @search's graph from @sources over the edges
  * accepted by @filter, with no single target: it stops once it has reached
  * every node of @targets (a set of GUINT_TO_POINTER (node + 1)), or when

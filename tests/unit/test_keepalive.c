@@ -140,6 +140,59 @@ test_callback_negative (void)
   (void) orphan;
 }
 
+/* A manager tracks many objects with weakref.ref(obj, self._gone): every
+ * callback reaches the whole manager, none reaches its object.  Each
+ * search gives up as soon as the object's few holders are exhausted, so
+ * this stays linear; and a manager that does hold its objects is found,
+ * by the same shortest path as a forward search would take. */
+static void
+test_callback_manager (void)
+{
+  g_autoptr(Heap) h = heap_new ();
+  g_autoptr(LingerAnalysis) a = NULL;
+  guint64 md;
+  guint64 manager = heap_instance (h, "__main__.Manager", &md);
+  guint64 refs = heap_obj (h, "builtins.list", NULL, 0);
+  guint64 items = heap_obj (h, "builtins.list", NULL, 0);
+  guint64 kept_d;
+  guint64 keeper = heap_instance (h, "__main__.Keeper", &kept_d);
+  guint64 owned = heap_obj (h, "builtins.list", NULL, 0);
+  guint64 item = 0;
+  const LingerFinding *f;
+  gint64 start;
+
+  heap_key (h, h->main_dict, manager, "'MANAGER'");
+  heap_key (h, h->main_dict, items, "'ITEMS'");
+  heap_key (h, md, refs, "'refs'");
+  for (guint i = 0; i < 3000; i++)
+    {
+      item = heap_obj (h, "__main__.Item", NULL, 0);
+      heap_item (h, items, item, i);
+      heap_item (h, refs, heap_weakref (h, item, heap_bound_method (h, "Manager._gone", manager),
+                                        LINGER_WEAKREF_REF), i);
+    }
+  /* A keeper that holds its objects itself: weak references in vain. */
+  heap_key (h, h->main_dict, keeper, "'KEEPER'");
+  heap_key (h, kept_d, owned, "'owned'");
+  for (guint i = 0; i < 2; i++)
+    {
+      item = heap_obj (h, "__main__.Kept", NULL, 0);
+      heap_item (h, owned, item, i);
+      heap_key (h, kept_d, heap_weakref (h, item, heap_bound_method (h, "Keeper._gone", keeper),
+                                         LINGER_WEAKREF_REF), i == 0 ? "'first'" : "'second'");
+    }
+
+  start = g_get_monotonic_time ();
+  a = heap_analyse (h, FALSE);
+  g_test_message ("analysed in %" G_GINT64_FORMAT " ms", (g_get_monotonic_time () - start) / 1000);
+  g_assert_cmpuint (heap_count_kind (a, LINGER_FINDING_WEAKREF_CALLBACK_KEEPALIVE), ==, 1);
+  f = heap_find (a, LINGER_FINDING_WEAKREF_CALLBACK_KEEPALIVE, "__main__.Kept");
+  g_assert_cmpuint (f->count, ==, 2);
+  g_assert_cmpstr (f->state, ==, "live");
+  heap_assert_steps (f->path, "ReferenceType.__callback__", "<bound method Keeper._gone>.__self__",
+                     "Keeper.owned", "list[0]", "Kept", NULL);
+}
+
 /* --- weak-container-keepalive --------------------------------------------- */
 
 /* A WeakKeyDictionary: data = {ref(key): value}, its key weakref with
@@ -533,6 +586,7 @@ main (int    argc,
   g_test_add_func ("/linger/keepalive/callback/live", test_callback_live);
   g_test_add_func ("/linger/keepalive/callback/method-and-partial", test_callback_method_and_partial);
   g_test_add_func ("/linger/keepalive/callback/negative", test_callback_negative);
+  g_test_add_func ("/linger/keepalive/callback/manager", test_callback_manager);
   g_test_add_func ("/linger/keepalive/container/weak-keys", test_weak_key_dict);
   g_test_add_func ("/linger/keepalive/container/weak-values", test_weak_value_dict);
   g_test_add_func ("/linger/keepalive/container/subclass", test_weak_container_subclass);
