@@ -1094,7 +1094,13 @@ def wait_for_snapshots(path, n, proc, timeout=60):
 def feature_missing(linger, argv, what):
     """Skips the check if `linger` rejects argv as an unknown option: the
     feature has not landed.  Any other answer lets the check run."""
-    r = run([linger] + argv, env=clean_env())
+    # In a directory of its own, removed after: `linger run -- true`
+    # writes a trace of `true` there.
+    tmp = tempfile.mkdtemp(prefix='linger-check-')
+    try:
+        r = run([linger] + argv, env=clean_env(), cwd=tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     err = r.text('stderr').lower()
     if r.status == 2 and ('unknown option' in err or 'unrecognized' in err):
         raise Skip('{} is not implemented yet ({} answers: {})'.format(
