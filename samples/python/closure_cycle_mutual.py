@@ -5,9 +5,10 @@
 # json.dumps(..., indent=...) does the same).  Each call of
 # make_counter() leaves one such cycle for the cyclic GC, which is off
 # here.  Five calls are five instances of the same cycle: one group of
-# five, whichever of the three functions linger names it after.
+# five, named after the same function whichever lies first in memory.
 #
 # linger-expect: closure-cycle builtins.function count=5 state=garbage
+# linger-expect-path: closure-cycle builtins.function: <function make_counter.<locals>.count> closure 'count_list' → <function make_counter.<locals>.count_list> closure 'count' → <function make_counter.<locals>.count>
 
 import gc
 

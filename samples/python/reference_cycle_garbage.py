@@ -9,16 +9,17 @@
 # 3.11) belongs to its instance and is not a type of the cycle.  The two
 # trees are built in different orders (parent first, children first), so
 # their objects lie in memory in different orders: they are still one
-# group, named the same way (TYPE * below: whichever type linger names
-# the group after, as long as both trees are in it).  The same for two
-# Owner <-> Account pairs, one made owner first, one account first, where
-# neither type outnumbers the other, and for two Formatter <-> Section
-# pairs shaped like argparse.HelpFormatter and its _root_section (whose
-# name linger reads as a back reference, and Section.formatter as none).
+# group, named after the same type.  The same for two Owner <-> Account
+# pairs, one made owner first, one account first, where neither type
+# outnumbers the other, and for two Formatter <-> Section pairs shaped
+# like argparse.HelpFormatter and its _root_section (whose name linger
+# reads as a back reference, and Section.formatter as none).
 #
-# linger-expect: reference-cycle * count=2 state=garbage severity=info cycle_types=__main__.Child,__main__.Parent,builtins.list
-# linger-expect: reference-cycle * count=2 state=garbage severity=info cycle_types=__main__.Account,__main__.Owner
-# linger-expect: reference-cycle * count=2 state=garbage severity=info cycle_types=__main__.Formatter,__main__.Section
+# linger-expect: reference-cycle __main__.Parent count=2 state=garbage severity=info cycle_types=__main__.Child,__main__.Parent,builtins.list
+# linger-expect: reference-cycle __main__.Owner count=2 state=garbage severity=info cycle_types=__main__.Account,__main__.Owner
+# linger-expect-path: reference-cycle __main__.Owner: Owner.account → Account.owner → Owner
+# linger-expect: reference-cycle __main__.Formatter count=2 state=garbage severity=info cycle_types=__main__.Formatter,__main__.Section
+# linger-expect-path: reference-cycle __main__.Formatter: Formatter._root_section → Section.formatter → Formatter
 # linger-expect: reference-cycle builtins.list count=1 state=garbage severity=info cycle_types=builtins.list
 # linger-expect-path: reference-cycle builtins.list: list[0] → list
 # linger-expect-not: bound-method-cycle
