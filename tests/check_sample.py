@@ -56,8 +56,9 @@ Other checks:
 
     check_sample.py --linger L --python PY --check baseline
         `PY -S -c pass` and `PY -S EMPTY.py` under linger: no finding at
-        all.  Without -S: only the findings SITE_FINDINGS explains by a
-        module the interpreter's .pth files import (checked by asking PY).
+        all, also with --live-cycles.  Without -S: only the findings
+        SITE_FINDINGS explains by a module the interpreter's .pth files
+        import (checked by asking PY).
     check_sample.py --linger L --python PY --check signal-snapshots
         samples/snapshots/server_growth.py gets SIGUSR2 after each of two
         batches of requests: the trace holds two signal snapshots and the
@@ -107,8 +108,9 @@ KNOWN_STATES = ('live', 'garbage')
 EXPECT_RE = re.compile(r'^#\s*linger-expect(?P<what>-not|-none|-path|-held-by)?'
                        r'(?:\s*\[(?P<opts>[^\]]*)\])?\s*(?::\s*(?P<rest>.*))?$')
 # "# linger-expect-path: KIND TYPE: step → step → target" pins the example
-# path of the finding an earlier linger-expect line declared;
-# "# linger-expect-held-by: KIND TYPE: step → ..." pins its held_by.
+# path of the finding the closest earlier linger-expect line of that kind
+# and type declared; "# linger-expect-held-by: KIND TYPE: step → ..."
+# pins its held_by.
 EXPECT_PATH_RE = re.compile(r'^(?P<kind>\S+)\s+(?P<type>\S+?):\s+(?P<path>\S.*)$')
 # A field of a linger-expect line: key=value, key>=N or key<=N.  The key
 # is a top-level field of the finding or a dotted path into it
@@ -299,14 +301,19 @@ def parse_header(path):
                 pm = EXPECT_PATH_RE.match(m.group('rest') or '')
                 if not pm:
                     raise CheckFailed('{}: want "linger-expect{}: KIND TYPE: PATH": {}'.format(path, what, line))
+                # The closest earlier linger-expect line of the same kind,
+                # type and options.
                 owners = [e for e in spec.expects if e.kind == pm.group('kind') and e.type_name == pm.group('type')]
-                if len(owners) != 1:
-                    raise CheckFailed('{}: linger-expect{} needs exactly one earlier linger-expect '
-                                      'line of the same kind, type and options: {}'.format(path, what, line))
+                if not owners:
+                    raise CheckFailed('{}: linger-expect{} needs an earlier linger-expect line of the same '
+                                      'kind, type and options: {}'.format(path, what, line))
+                owner = owners[-1]
+                if (owner.path if what == '-path' else owner.held_by) is not None:
+                    raise CheckFailed('{}: a second linger-expect{} for the same line: {}'.format(path, what, line))
                 if what == '-path':
-                    owners[0].path = pm.group('path').strip()
+                    owner.path = pm.group('path').strip()
                 else:
-                    owners[0].held_by = pm.group('path').strip()
+                    owner.held_by = pm.group('path').strip()
                 continue
             if what == '-none':
                 if rest:
@@ -1575,6 +1582,12 @@ def check_baseline(args):
                 case.extend(match_expectations(report['findings'], spec))
                 summary.append('{}: {} finding(s){}'.format(
                     label, len(report['findings']), ' (expected: ' + '; '.join(why) + ')' if why else ''))
+                # The interpreter's own live cycles are not findings either.
+                live = load_json_report(run([linger, 'report', '--format=json', '--live-cycles', trace], cwd=tmp))
+                shape = validate_report(live)
+                case.extend('--live-cycles: JSON contract: ' + p for p in shape)
+                if not shape:
+                    case.extend('--live-cycles: ' + p for p in match_expectations(live['findings'], spec))
             failures.extend('{}: {}'.format(label, c) for c in case)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
