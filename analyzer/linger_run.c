@@ -105,10 +105,31 @@ child_exec (char                   **argv,
   _exit (status);
 }
 
+/* Signals a wrapper is expected to pass on: a process manager stopping
+ * `linger run`, or a user asking for a snapshot with `kill -USR2` on the
+ * pid they see, must reach the program, not kill the wrapper. */
+static const int forwarded_signals[] = { SIGTERM, SIGHUP, SIGUSR1, SIGUSR2 };
+static volatile sig_atomic_t forward_to;
+
+static void
+forward_signal (int sig)
+{
+  if (forward_to > 0)
+    kill ((pid_t) forward_to, sig);
+}
+
 static int
 wait_child (pid_t pid)
 {
   int status;
+  struct sigaction fwd = { .sa_handler = forward_signal };
+  struct sigaction old[G_N_ELEMENTS (forwarded_signals)];
+
+  forward_to = pid;
+  sigemptyset (&fwd.sa_mask);
+  fwd.sa_flags = SA_RESTART;
+  for (gsize i = 0; i < G_N_ELEMENTS (forwarded_signals); i++)
+    sigaction (forwarded_signals[i], &fwd, &old[i]);
 
   for (;;)
     {
@@ -116,8 +137,16 @@ wait_child (pid_t pid)
       if (r == pid)
         break;
       if (r < 0 && errno != EINTR)
-        return 1;
+        {
+          status = -1;
+          break;
+        }
     }
+  for (gsize i = 0; i < G_N_ELEMENTS (forwarded_signals); i++)
+    sigaction (forwarded_signals[i], &old[i], NULL);
+  forward_to = 0;
+  if (status == -1)
+    return 1;
   if (WIFEXITED (status))
     return WEXITSTATUS (status);
   if (WIFSIGNALED (status))

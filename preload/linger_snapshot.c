@@ -672,6 +672,13 @@ visit_collect (lpy_object *target, void *arg)
 static void
 queue (snap *s, lpy_object *o)
 {
+  /* Some tp_traverse visit dead objects kept on a freelist (3.12's
+   * _asyncio module visits its FutureIter freelist).  Their refcount is 0;
+   * anything that increfs and decrefs them (a bound __sizeof__) would
+   * deallocate them a second time and corrupt the freelist.  They are not
+   * objects of the program: leave them alone. */
+  if (lpy_refcnt (o) <= 0)
+    return;
   bool inserted;
   uint32_t *v = linger_ptrmap_upsert (&s->seen, (uintptr_t) o, &inserted);
   if (v == NULL)
@@ -745,6 +752,8 @@ match_candidate (snap *s, lpy_object *target)
 static void
 emit_ref (snap *s, lpy_object *src, lpy_object *dst, uint16_t label_kind, uint32_t label, uint16_t ref_kind)
 {
+  if (lpy_refcnt (dst) <= 0)
+    return; /* a dead object on a freelist: see queue() */
   linger_ref_entry e = {
     .source = (uint64_t) (uintptr_t) src,
     .target = (uint64_t) (uintptr_t) dst,
@@ -1459,8 +1468,11 @@ linger_snapshot_take (linger_writer *w, uint32_t snapshot_id, uint32_t reason)
               *v = (uint32_t) s->closure_codes.len;
             }
         }
-      /* Roots that no traversal reaches (an atexit callback's untracked
-       * args tuple) are recorded first. */
+      /* Roots that no traversal reaches are recorded first: an atexit
+       * callback's untracked args tuple, and thread frames (3.11+ creates
+       * frame objects untracked, so no gc list holds them). */
+      for (size_t i = 0; i < s->frames.len; i++)
+        queue (s, s->frames.items[i].frame);
       for (size_t i = 0; i < s->atexits.len; i++)
         {
           linger_atexit_entry *e = &s->atexits.items[i];
