@@ -610,8 +610,9 @@ linger_find_cycles (LingerFindingsContext *ctx)
           /* A nested function that calls itself is a cycle of functions
            * and cells alone: a leak when garbage (made anew on each call
            * of its outer function), but a live one is just a function
-           * the program keeps, as functools.singledispatch does. */
-          if (!functions_only (graph, scc, c) || !is_live (ctx, scc, c))
+           * the program keeps, as functools.singledispatch does: shown
+           * only when the user asks for every live cycle. */
+          if (!functions_only (graph, scc, c) || !is_live (ctx, scc, c) || ctx->options->live_cycles)
             report_closure (ctx, scc, c, edge);
           continue;
         }

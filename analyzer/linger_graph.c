@@ -225,7 +225,10 @@ linger_graph_external_refs (const LingerGraph *graph,
   const linger_object_entry *o = &graph->nodes[node];
   gint64 owned_in = 0;
 
-  if (!(o->flags & LINGER_OBJ_GC_TRACKED))
+  /* Tracked objects, as the cyclic GC reasons; and static types, which
+   * are never tracked yet are held by the interpreter (without this they
+   * would count as garbage). */
+  if (!(o->flags & (LINGER_OBJ_GC_TRACKED | LINGER_OBJ_TYPE)))
     return 0;
   for (guint32 i = graph->in_start[node]; i < graph->in_start[node + 1]; i++)
     if (linger_edge_is_owned (&graph->edges[graph->in_edges[i]]))
