@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -307,9 +308,13 @@ none (void)
   return lpy._Py_NoneStruct;
 }
 
+/* Set in the parent by the before-fork hook, read by the child. */
+static bool fork_from_initial_thread;
+
 static lpy_object *
 before_fork_cb (lpy_object *self, lpy_object *unused)
 {
+  fork_from_initial_thread = (pid_t) syscall (SYS_gettid) == getpid ();
   thread_stop ();
   return none ();
 }
@@ -334,10 +339,16 @@ after_fork_parent_cb (lpy_object *self, lpy_object *unused)
   return none ();
 }
 
+/* In the child, only when the parent forked from its initial thread (in
+ * the child the one thread always has tid == pid): a child forked from
+ * another thread ends with pthread_exit() of that thread, and
+ * a helper thread would then keep the process alive for ever (seen in
+ * test_threading's test_main_thread_after_fork_from_nonmain_thread). */
 static lpy_object *
 after_fork_child_cb (lpy_object *self, lpy_object *unused)
 {
-  restart_pending (NULL);
+  if (fork_from_initial_thread)
+    restart_pending (NULL);
   return none ();
 }
 
