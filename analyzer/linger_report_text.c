@@ -116,7 +116,9 @@ write_header (Text                 *t,
     {
       g_string_append_printf (t->out, "#%u of %u, taken %s, %u objects, %u references",
                               a->snapshot->id, tr->snapshots->len,
-                              linger_snapshot_reason_name (a->snapshot->reason),
+                              a->snapshot->reason == LINGER_SNAPSHOT_INTERVAL
+                                ? "on the interval timer"
+                                : linger_snapshot_reason_name (a->snapshot->reason),
                               a->graph->n_nodes, a->graph->n_edges);
       if (!a->snapshot->closed)
         g_string_append (t->out, " (partial: the snapshot was cut short)");
