@@ -236,18 +236,15 @@ write_strings (Json            *j,
   json_close (j, ']');
 }
 
-/* One instance of a group (--instances): what differs between them. */
+/* The objects of a finding, the same in the finding and its instances. */
 static void
-write_instance (Json                *j,
-                const LingerFinding *f)
+write_objects (Json         *j,
+               const GArray *objects)
 {
-  json_open (j, NULL, '{');
-  if (f->state != NULL)
-    json_string (j, "state", f->state);
   json_open (j, "objects", '[');
-  for (guint i = 0; i < f->objects->len; i++)
+  for (guint i = 0; i < objects->len; i++)
     {
-      const LingerFindingObject *o = &g_array_index (f->objects, LingerFindingObject, i);
+      const LingerFindingObject *o = &g_array_index (objects, LingerFindingObject, i);
 
       json_open (j, NULL, '{');
       json_string (j, "type", o->type);
@@ -257,6 +254,17 @@ write_instance (Json                *j,
       json_close (j, '}');
     }
   json_close (j, ']');
+}
+
+/* One instance of a group (--instances): what differs between them. */
+static void
+write_instance (Json                *j,
+                const LingerFinding *f)
+{
+  json_open (j, NULL, '{');
+  if (f->state != NULL)
+    json_string (j, "state", f->state);
+  write_objects (j, f->objects);
   if (f->n_members > 0)
     json_uint (j, "cycle_size", f->n_members);
   write_strings (j, "path", f->path);
@@ -281,34 +289,16 @@ write_finding_keyed (Json                *j,
   json_uint (j, "count", f->count);
   if (f->state != NULL)
     json_string (j, "state", f->state);
-  json_open (j, "objects", '[');
-  for (guint i = 0; i < f->objects->len; i++)
-    {
-      const LingerFindingObject *o = &g_array_index (f->objects, LingerFindingObject, i);
-
-      json_open (j, NULL, '{');
-      json_string (j, "type", o->type);
-      json_address (j, "address", o->address);
-      json_uint (j, "size", o->size);
-      json_string (j, "allocated_at", NULL);
-      json_close (j, '}');
-    }
-  json_close (j, ']');
+  write_objects (j, f->objects);
   if (f->n_members > 0)
     json_uint (j, "cycle_size", f->n_members);
   json_uint (j, "retained_bytes", f->retained_bytes);
   json_uint (j, "retained_objects", f->retained_objects);
-  json_open (j, "path", '[');
-  for (guint i = 0; i < f->path->len; i++)
-    json_string (j, NULL, g_ptr_array_index (f->path, i));
-  json_close (j, ']');
+  write_strings (j, "path", f->path);
   json_string (j, "hint", f->hint);
   if (f->held_by != NULL)
     {
-      json_open (j, "held_by", '[');
-      for (guint i = 0; i < f->held_by->len; i++)
-        json_string (j, NULL, g_ptr_array_index (f->held_by, i));
-      json_close (j, ']');
+      write_strings (j, "held_by", f->held_by);
       json_string (j, "held_by_root", f->held_by_root);
     }
   if (f->finalizer_via != NULL)

@@ -3,6 +3,9 @@
 
 #include <string.h>
 
+#include "linger_report_json.h"
+#include "linger_report_text.h"
+
 guint64
 heap_obj (Heap       *h,
           const char *type,
@@ -409,10 +412,44 @@ heap_assert_steps (const GPtrArray *steps,
     g_error ("%u steps, want %u: %s", steps->len, i, joined->str);
 }
 
-void
-heap_assert_contains (const char *haystack,
-                      const char *needle)
+guint
+heap_fuzz_analysis (GBytes          *trace,
+                    guint            rounds,
+                    GRand           *rand,
+                    HeapFuzzAnalyse  analyse)
 {
-  if (haystack == NULL || strstr (haystack, needle) == NULL)
-    g_error ("want '%s' in: %s", needle, haystack);
+  gsize len;
+  const guint8 *data = g_bytes_get_data (trace, &len);
+  guint n_analysed = 0;
+
+  for (guint round = 0; round < rounds; round++)
+    {
+      g_autofree guint8 *copy = test_dup (data, len);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(LingerTrace) damaged = NULL;
+      guint n_flips = (guint) g_rand_int_range (rand, 1, 6);
+
+      for (guint k = 0; k < n_flips; k++)
+        {
+          gsize at = (gsize) g_rand_int_range (rand, (gint32) sizeof (linger_file_header), (gint32) len);
+          /* Mostly small changes, so entries stay plausible. */
+          if (g_rand_boolean (rand))
+            copy[at] ^= (guint8) (1u << g_rand_int_range (rand, 0, 8));
+          else
+            copy[at] = (guint8) g_rand_int_range (rand, 0, 256);
+        }
+      damaged = linger_trace_new_from_data (copy, len, &error);
+      if (damaged != NULL)
+        {
+          g_autoptr(LingerAnalysis) a = analyse (g_steal_pointer (&damaged), rand);
+          g_autoptr(GString) text = g_string_new (NULL);
+          g_autoptr(GString) json = g_string_new (NULL);
+
+          linger_report_text (a, TRUE, text);
+          linger_report_json (a, json);
+          g_assert_true (g_utf8_validate (json->str, (gssize) json->len, NULL));
+          n_analysed++;
+        }
+    }
+  return n_analysed;
 }

@@ -156,9 +156,21 @@ const LingerFinding *heap_find       (const LingerAnalysis *a,
  * arguments. */
 void            heap_assert_steps    (const GPtrArray *steps,
                                       ...) G_GNUC_NULL_TERMINATED;
-/* Fails the test unless @haystack contains @needle. */
-void            heap_assert_contains (const char *haystack,
-                                      const char *needle);
+
+/* Analyses one damaged trace, taking ownership of @trace; any options it
+ * varies are drawn from @rand, so a seed replays the same rounds. */
+typedef LingerAnalysis *(*HeapFuzzAnalyse) (LingerTrace *trace,
+                                            GRand       *rand);
+
+/* @rounds times, changes 1 to 5 random bytes past the header of a copy of
+ * @trace (mostly single bits, so entries stay plausible), and whenever
+ * the reader still accepts it, analyses it with @analyse and writes both
+ * reports, asserting the JSON is valid UTF-8.
+ * Returns: how many copies were analysed. */
+guint           heap_fuzz_analysis   (GBytes          *trace,
+                                      guint            rounds,
+                                      GRand           *rand,
+                                      HeapFuzzAnalyse  analyse);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Heap, heap_free)
 

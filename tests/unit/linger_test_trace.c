@@ -183,3 +183,19 @@ test_dup (const guint8 *data,
     memcpy (copy, data, len);
   return copy;
 }
+
+void
+test_assert_contains (const char *haystack,
+                      const char *needle)
+{
+  if (haystack == NULL || strstr (haystack, needle) == NULL)
+    g_error ("want '%s' in:\n%s", needle, haystack);
+}
+
+void
+test_assert_not_contains (const char *haystack,
+                          const char *needle)
+{
+  if (strstr (haystack, needle) != NULL)
+    g_error ("do not want '%s' in:\n%s", needle, haystack);
+}

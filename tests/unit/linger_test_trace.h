@@ -70,4 +70,10 @@ LingerTrace *test_trace_empty         (void);
 guint8      *test_dup                 (const guint8 *data,
                                        gsize         len);
 
+/* Fail the test unless @haystack contains @needle, or unless it does not. */
+void         test_assert_contains     (const char *haystack,
+                                       const char *needle);
+void         test_assert_not_contains (const char *haystack,
+                                       const char *needle);
+
 G_END_DECLS

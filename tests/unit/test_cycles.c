@@ -41,8 +41,8 @@ test_closure_garbage (void)
   g_assert_cmpuint (f->cycle_bytes, ==, 5 * 48);
   heap_assert_steps (f->path, "Settings.get", "<function Settings.__init__.<locals>.<lambda>> closure 'self'",
                      "Settings", NULL);
-  heap_assert_contains (f->hint, "closes over the Settings itself (variable 'self')");
-  heap_assert_contains (f->hint, "x = self.x; lambda: x");
+  test_assert_contains (f->hint, "closes over the Settings itself (variable 'self')");
+  test_assert_contains (f->hint, "x = self.x; lambda: x");
 }
 
 static void
@@ -74,7 +74,7 @@ test_closure_recursive (void)
   f = heap_find (a, LINGER_FINDING_CLOSURE_CYCLE, "builtins.function");
   heap_assert_steps (f->path, "<function count_nodes.<locals>.walk> closure 'walk'",
                      "<function count_nodes.<locals>.walk>", NULL);
-  heap_assert_contains (f->hint, "refers to itself through its closure (variable 'walk')");
+  test_assert_contains (f->hint, "refers to itself through its closure (variable 'walk')");
 }
 
 /* The same function kept by the program (functools.singledispatch's
@@ -190,15 +190,15 @@ test_reference_garbage (void)
   g_assert_cmpstr (g_ptr_array_index (f->cycle_types, 0), ==, "__main__.Child");
   g_assert_cmpstr (g_ptr_array_index (f->cycle_types, 2), ==, "builtins.list");
   heap_assert_steps (f->path, "Parent.children", "list[0]", "Child.parent", "Parent", NULL);
-  heap_assert_contains (f->hint, "make the back reference (Child.parent) a weakref.ref");
+  test_assert_contains (f->hint, "make the back reference (Child.parent) a weakref.ref");
   f = heap_find (a, LINGER_FINDING_REFERENCE_CYCLE, "builtins.list");
   g_assert_cmpuint (f->n_members, ==, 1);
   heap_assert_steps (f->path, "list[0]", "list", NULL);
-  heap_assert_contains (f->hint, "this list refers to itself");
+  test_assert_contains (f->hint, "this list refers to itself");
 
   linger_report_json (a, json);
-  heap_assert_contains (json->str, "\"cycle_types\"");
-  heap_assert_contains (json->str, "\"cycle_bytes\": 480");
+  test_assert_contains (json->str, "\"cycle_types\"");
+  test_assert_contains (json->str, "\"cycle_bytes\": 480");
 }
 
 /* Two instances of one structure made in different orders (so their
@@ -397,7 +397,7 @@ test_resurrected (void)
   g_assert_cmpstr (f->state, ==, "live");
   heap_assert_steps (f->path, "__main__.TO_CLOSE[0]", "Connection", NULL);
   heap_assert_steps (f->held_by, "__main__.TO_CLOSE[0]", "Connection", NULL);
-  heap_assert_contains (f->hint, "(now __main__.TO_CLOSE[0])");
+  test_assert_contains (f->hint, "(now __main__.TO_CLOSE[0])");
   f = heap_find (a, LINGER_FINDING_RESURRECTED, "__main__.Ghost");
   g_assert_cmpstr (f->state, ==, "garbage");
   g_assert_null (f->held_by);
@@ -426,9 +426,9 @@ test_reports (void)
   linger_report_json (a, json);
   g_assert_nonnull (strstr (text->str, "warning closure-cycle"));
   g_assert_null (strstr (strstr (text->str, "warning closure-cycle") + 1, "warning closure-cycle"));
-  heap_assert_contains (text->str, "info reference-cycle");
-  heap_assert_contains (text->str, "instances:");
-  heap_assert_contains (json->str, "\"instances\": [");
+  test_assert_contains (text->str, "info reference-cycle");
+  test_assert_contains (text->str, "instances:");
+  test_assert_contains (json->str, "\"instances\": [");
   g_assert_true (g_utf8_validate (json->str, (gssize) json->len, NULL));
 }
 

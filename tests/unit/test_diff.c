@@ -12,22 +12,6 @@
 #include "linger_report_text.h"
 #include "linger_test_trace.h"
 
-static void
-assert_contains (const char *haystack,
-                 const char *needle)
-{
-  if (haystack == NULL || strstr (haystack, needle) == NULL)
-    g_error ("want '%s' in:\n%s", needle, haystack);
-}
-
-static void
-assert_not_contains (const char *haystack,
-                     const char *needle)
-{
-  if (strstr (haystack, needle) != NULL)
-    g_error ("do not want '%s' in:\n%s", needle, haystack);
-}
-
 #define T LINGER_OBJ_GC_TRACKED
 
 #define MODULE   0x1000
@@ -213,37 +197,37 @@ test_reports (void)
   linger_report_json_diff (d, json);
   g_assert_true (g_str_has_prefix (json->str, "{\n  \"linger_version\": \""));
   g_assert_true (g_str_has_suffix (json->str, "}\n"));
-  assert_contains (json->str, "\"before\": {");
-  assert_contains (json->str, "\"after\": {");
-  assert_contains (json->str, "\"reason\": \"interval\"");
-  assert_contains (json->str, "\"reason\": \"at exit\"");
-  assert_contains (json->str, "\"growth\": {\n    \"objects\": 12,\n    \"bytes\": 576,");
-  assert_contains (json->str, "\"sites_recorded\": false");
-  assert_contains (json->str, "\"types\": [\n    {\n      \"type\": \"__main__.Connector\",\n"
-                              "      \"allocated_at\": null,\n      \"objects\": 3,\n      \"bytes\": 144,");
-  assert_contains (json->str, "\"unchanged_types\": 3");
-  assert_contains (json->str, "\"new_findings\": [\n    {\n      \"kind\": \"finalizer-keepalive\"");
-  assert_contains (json->str, "\"retained_bytes\": 48");
-  assert_contains (json->str, "\"grown_findings\": [\n    {\n      \"count_before\": 2,\n"
-                              "      \"count_after\": 5,\n");
-  assert_contains (json->str, "\"finding\": {\n        \"kind\": \"bound-method-cycle\"");
-  assert_contains (json->str, "\"gone_findings\": 0");
+  test_assert_contains (json->str, "\"before\": {");
+  test_assert_contains (json->str, "\"after\": {");
+  test_assert_contains (json->str, "\"reason\": \"interval\"");
+  test_assert_contains (json->str, "\"reason\": \"at exit\"");
+  test_assert_contains (json->str, "\"growth\": {\n    \"objects\": 12,\n    \"bytes\": 576,");
+  test_assert_contains (json->str, "\"sites_recorded\": false");
+  test_assert_contains (json->str, "\"types\": [\n    {\n      \"type\": \"__main__.Connector\",\n"
+                                   "      \"allocated_at\": null,\n      \"objects\": 3,\n      \"bytes\": 144,");
+  test_assert_contains (json->str, "\"unchanged_types\": 3");
+  test_assert_contains (json->str, "\"new_findings\": [\n    {\n      \"kind\": \"finalizer-keepalive\"");
+  test_assert_contains (json->str, "\"retained_bytes\": 48");
+  test_assert_contains (json->str, "\"grown_findings\": [\n    {\n      \"count_before\": 2,\n"
+                                   "      \"count_after\": 5,\n");
+  test_assert_contains (json->str, "\"finding\": {\n        \"kind\": \"bound-method-cycle\"");
+  test_assert_contains (json->str, "\"gone_findings\": 0");
   linger_report_json_diff (d, again);
   g_assert_cmpstr (json->str, ==, again->str);
 
   linger_report_text_diff (d, FALSE, text);
-  assert_contains (text->str, "linger diff: app.py (pid 4242)\n");
-  assert_contains (text->str, "snapshot #1 of 2 (interval), 8 objects, 384 bytes\n");
-  assert_contains (text->str, "snapshot #2 of 2 (at exit), 20 objects, 960 bytes\n");
-  assert_contains (text->str, "  growth:    +12 objects, +576 bytes");
-  assert_contains (text->str, "        +3   +144 bytes  __main__.Connector");
-  assert_contains (text->str, "new findings: 1 in snapshot #2 that snapshot #1 does not have (0 gone)\n"
-                              "error finalizer-keepalive:");
-  assert_contains (text->str, "retains:   48 bytes in 1 object\n");
-  assert_contains (text->str, "grown findings: 1 that snapshot #2 has more of\n"
-                              "  warning bound-method-cycle: 2 → 5 × __main__.Connector, retaining ");
-  assert_contains (text->str, "    path:      Connector.callback → <bound method Connector.on_data>.__self__ → Connector\n");
-  assert_not_contains (text->str, "\033[");
+  test_assert_contains (text->str, "linger diff: app.py (pid 4242)\n");
+  test_assert_contains (text->str, "snapshot #1 of 2 (interval), 8 objects, 384 bytes\n");
+  test_assert_contains (text->str, "snapshot #2 of 2 (at exit), 20 objects, 960 bytes\n");
+  test_assert_contains (text->str, "  growth:    +12 objects, +576 bytes");
+  test_assert_contains (text->str, "        +3   +144 bytes  __main__.Connector");
+  test_assert_contains (text->str, "new findings: 1 in snapshot #2 that snapshot #1 does not have (0 gone)\n"
+                                   "error finalizer-keepalive:");
+  test_assert_contains (text->str, "retains:   48 bytes in 1 object\n");
+  test_assert_contains (text->str, "grown findings: 1 that snapshot #2 has more of\n"
+                                   "  warning bound-method-cycle: 2 → 5 × __main__.Connector, retaining ");
+  test_assert_contains (text->str, "    path:      Connector.callback → <bound method Connector.on_data>.__self__ → Connector\n");
+  test_assert_not_contains (text->str, "\033[");
   g_unlink (path);
 }
 
@@ -284,11 +268,11 @@ test_snapshot_ids (void)
 
   g_assert_null (linger_diff_new_for_files (paths, missing, NULL, &error));
   g_assert_error (error, LINGER_ERROR, LINGER_ERROR_FAILED);
-  assert_contains (error->message, "has no snapshot #9 (its snapshots are #1 to #3)");
+  test_assert_contains (error->message, "has no snapshot #9 (its snapshots are #1 to #3)");
   g_clear_error (&error);
 
   g_assert_null (linger_diff_new_for_files (paths, twice, NULL, &error));
-  assert_contains (error->message, "--snapshots names snapshot #2 twice");
+  test_assert_contains (error->message, "--snapshots names snapshot #2 twice");
   g_clear_error (&error);
   g_unlink (path);
 }
@@ -329,10 +313,10 @@ test_two_traces (void)
   g_assert_cmpuint (d->grown_findings->len, ==, 1);
   g_assert_cmpuint (d->n_gone_findings, ==, 0);
   linger_report_text_diff (d, FALSE, text);
-  assert_contains (text->str, "  before:    ");
-  assert_contains (text->str, ", app.py (pid 4242), snapshot #2 of 2 (at exit)");
-  assert_contains (text->str, "  python:    3.11.2 before, 3.12.1 after\n");
-  assert_contains (text->str, "No new findings in snapshot #1 (2 in both, 0 gone).\n");
+  test_assert_contains (text->str, "  before:    ");
+  test_assert_contains (text->str, ", app.py (pid 4242), snapshot #2 of 2 (at exit)");
+  test_assert_contains (text->str, "  python:    3.11.2 before, 3.12.1 after\n");
+  test_assert_contains (text->str, "No new findings in snapshot #1 (2 in both, 0 gone).\n");
   g_unlink (path_a);
   g_unlink (path_b);
 }
@@ -378,8 +362,8 @@ test_refused (void)
   paths[0] = one;
   g_assert_null (linger_diff_new_for_files (paths, NULL, NULL, &error));
   g_assert_error (error, LINGER_ERROR, LINGER_ERROR_FAILED);
-  assert_contains (error->message, "has only one snapshot, and --diff compares two");
-  assert_contains (error->message, "--snapshot-interval");
+  test_assert_contains (error->message, "has only one snapshot, and --diff compares two");
+  test_assert_contains (error->message, "--snapshot-interval");
   g_clear_error (&error);
 
   t = test_trace_new (NULL);
@@ -389,13 +373,13 @@ test_refused (void)
   }
   paths[0] = none;
   g_assert_null (linger_diff_new_for_files (paths, NULL, NULL, &error));
-  assert_contains (error->message, "no Python heap to compare");
+  test_assert_contains (error->message, "no Python heap to compare");
   g_clear_error (&error);
   /* Also as the second of two traces. */
   paths[0] = one;
   paths[1] = none;
   g_assert_null (linger_diff_new_for_files (paths, NULL, NULL, &error));
-  assert_contains (error->message, "no Python heap to compare");
+  test_assert_contains (error->message, "no Python heap to compare");
   g_clear_error (&error);
 
   t = test_trace_new ("3.11.2");
@@ -406,7 +390,7 @@ test_refused (void)
   paths[0] = early;
   paths[1] = NULL;
   g_assert_null (linger_diff_new_for_files (paths, NULL, NULL, &error));
-  assert_contains (error->message, "no snapshot to compare (the program ended before one was taken)");
+  test_assert_contains (error->message, "no snapshot to compare (the program ended before one was taken)");
   g_clear_error (&error);
 
   paths[0] = "/nonexistent/linger.trace";
@@ -441,12 +425,12 @@ test_partial (void)
   g_assert_no_error (error);
   g_assert_false (d->after->snapshot->closed);
   linger_report_text_diff (d, FALSE, text);
-  assert_contains (text->str, "(partial: the snapshot was cut short, its counts are too low)");
-  assert_contains (text->str, "  status:    incomplete: ");
+  test_assert_contains (text->str, "(partial: the snapshot was cut short, its counts are too low)");
+  test_assert_contains (text->str, "  status:    incomplete: ");
   linger_report_json_diff (d, json);
-  assert_contains (json->str, "\"closed\": false");
-  assert_contains (json->str, "\"complete\": false");
-  assert_contains (json->str, "\"incomplete_reason\": ");
+  test_assert_contains (json->str, "\"closed\": false");
+  test_assert_contains (json->str, "\"complete\": false");
+  test_assert_contains (json->str, "\"incomplete_reason\": ");
   g_unlink (path);
 }
 

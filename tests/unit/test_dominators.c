@@ -590,14 +590,6 @@ test_long_garbage_cycle (void)
 
 /* --- findings and reports ------------------------------------------------ */
 
-static void
-assert_contains (const char *haystack,
-                 const char *needle)
-{
-  if (haystack == NULL || strstr (haystack, needle) == NULL)
-    g_error ("want '%s' in:\n%s", needle, haystack);
-}
-
 /* Two finalizer keep-alives: a Small object alone, a Zeppelin owning a
  * payload of 3 objects (a global shares one of them), and a garbage
  * bound-method cycle.  The Zeppelin retains most and comes first, though
@@ -658,13 +650,13 @@ test_findings_retained (void)
   g_assert_cmpuint (a->dominators->live_objects + a->dominators->garbage_objects, ==, a->graph->n_nodes);
 
   linger_report_json (a, json);
-  assert_contains (json->str, "\"garbage_objects\": 4,\n    \"garbage_bytes\": 192,\n");
-  assert_contains (json->str, "\"live_objects\": ");
-  assert_contains (json->str, "\"retained_bytes\": 192,\n      \"retained_objects\": 4,\n");
+  test_assert_contains (json->str, "\"garbage_objects\": 4,\n    \"garbage_bytes\": 192,\n");
+  test_assert_contains (json->str, "\"live_objects\": ");
+  test_assert_contains (json->str, "\"retained_bytes\": 192,\n      \"retained_objects\": 4,\n");
   linger_report_text (a, FALSE, text);
-  assert_contains (text->str, "\n  garbage:   4 objects, 192 bytes that no root reaches");
-  assert_contains (text->str, "\n    retains:   192 bytes in 4 objects\n");
-  assert_contains (text->str, "\n    retains:   48 bytes in 1 object\n");
+  test_assert_contains (text->str, "\n  garbage:   4 objects, 192 bytes that no root reaches");
+  test_assert_contains (text->str, "\n    retains:   192 bytes in 4 objects\n");
+  test_assert_contains (text->str, "\n    retains:   48 bytes in 1 object\n");
 }
 
 static const LingerFinding *

@@ -5,8 +5,6 @@
 
 #include "linger_analysis.h"
 #include "linger_findings.h"
-#include "linger_report_json.h"
-#include "linger_report_text.h"
 #include "linger_test_heap.h"
 
 #define T LINGER_OBJ_GC_TRACKED
@@ -57,14 +55,6 @@ assert_path (const LingerFinding *f,
     g_error ("path has %u steps, want %u: %s", f->path->len, i, joined);
 }
 
-static void
-assert_contains (const char *haystack,
-                 const char *needle)
-{
-  if (haystack == NULL || strstr (haystack, needle) == NULL)
-    g_error ("want '%s' in: %s", needle, haystack);
-}
-
 static guint64
 object_address (const LingerFinding *f,
                 guint                i)
@@ -101,8 +91,8 @@ test_finalizer_args (void)
   g_assert_cmpstr (f->finalizer_via, ==, "args");
   g_assert_true (f->finalizer_atexit);
   assert_path (f, "weakref.finalize", "_Info.args", "tuple[0]", "ExpensiveObject", NULL);
-  assert_contains (f->hint, "receives the ExpensiveObject itself in args[0]");
-  assert_contains (f->hint, "never the object");
+  test_assert_contains (f->hint, "receives the ExpensiveObject itself in args[0]");
+  test_assert_contains (f->hint, "never the object");
 }
 
 /* The same, but a global still refers to the object: live. */
@@ -126,7 +116,7 @@ test_finalizer_args_live (void)
   g_assert_cmpstr (g_ptr_array_index (f->held_by, 0), ==, "__main__.obj");
   g_assert_false (f->finalizer_atexit);
   assert_path (f, "weakref.finalize", "_Info.args", "tuple[1]", "ExpensiveObject", NULL);
-  assert_contains (f->hint, "args[1]");
+  test_assert_contains (f->hint, "args[1]");
 }
 
 /* finalize(conn, report_closed, {'connection': conn}) and through an
@@ -159,7 +149,7 @@ test_finalizer_args_nested (void)
   f = g_ptr_array_index (a->findings, 0);
   g_assert_cmpstr (g_array_index (f->objects, LingerFindingObject, 0).type, ==, "__main__.Connection");
   assert_path (f, "weakref.finalize", "_Info.args", "tuple[0]", "dict['connection']", "Connection", NULL);
-  assert_contains (f->hint, "reaches the Connection through args[0]");
+  test_assert_contains (f->hint, "reaches the Connection through args[0]");
   f = g_ptr_array_index (a->findings, 1);
   assert_path (f, "weakref.finalize", "_Info.args", "tuple[0]", "Holder.session", "Session", NULL);
 }
@@ -180,7 +170,7 @@ test_finalizer_kwargs (void)
   f = only_finding (a, LINGER_FINDING_FINALIZER_KEEPALIVE);
   g_assert_cmpstr (f->finalizer_via, ==, "kwargs");
   assert_path (f, "weakref.finalize", "_Info.kwargs", "dict['lock']", "Lock", NULL);
-  assert_contains (f->hint, "kwargs['lock']");
+  test_assert_contains (f->hint, "kwargs['lock']");
 }
 
 /* finalize(self, self.close): the bound method's __self__. */
@@ -202,8 +192,8 @@ test_finalizer_bound_method (void)
   f = only_finding (a, LINGER_FINDING_FINALIZER_KEEPALIVE);
   g_assert_cmpstr (f->finalizer_via, ==, "__self__");
   assert_path (f, "weakref.finalize", "_Info.func", "<bound method Resource.close>.__self__", "Resource", NULL);
-  assert_contains (f->hint, "finalize(self, self.close) keeps self alive through the bound method");
-  assert_contains (f->hint, "weakref.finalize(self, Resource._close, self._handle)");
+  test_assert_contains (f->hint, "finalize(self, self.close) keeps self alive through the bound method");
+  test_assert_contains (f->hint, "weakref.finalize(self, Resource._close, self._handle)");
 }
 
 /* finalize(conn, pool.forget, n): the method's __self__ is an owner that
@@ -235,7 +225,7 @@ test_finalizer_owner_method (void)
   g_assert_cmpstr (f->finalizer_via, ==, "__self__");
   assert_path (f, "weakref.finalize", "_Info.func", "<bound method Pool.forget>.__self__",
                "Pool.connections", "list[0]", "PooledConnection", NULL);
-  assert_contains (f->hint, "bound method of a Pool");
+  test_assert_contains (f->hint, "bound method of a Pool");
 }
 
 static void
@@ -258,7 +248,7 @@ test_finalizer_closure (void)
   f = only_finding (a, LINGER_FINDING_FINALIZER_KEEPALIVE);
   g_assert_cmpstr (f->finalizer_via, ==, "closure");
   assert_path (f, "weakref.finalize", "_Info.func", "<function make.<locals>.cb> closure 'buf'", "Buffer", NULL);
-  assert_contains (f->hint, "closes over 'buf'");
+  test_assert_contains (f->hint, "closes over 'buf'");
 }
 
 /* finalize(obj, on_finalize) where `obj` is also a global: the function's
@@ -508,8 +498,8 @@ test_cycle_through_list (void)
   f = only_finding (a, LINGER_FINDING_BOUND_METHOD_CYCLE);
   g_assert_cmpuint (f->n_members, ==, 5);
   assert_path (f, "Dispatcher.handlers", "list[0]", "<bound method Dispatcher.on_a>.__self__", "Dispatcher", NULL);
-  assert_contains (f->hint, "Dispatcher.handlers holds a bound method of the same object (through list[0]): "
-                   "store weakref.WeakMethod(self.on_a)");
+  test_assert_contains (f->hint, "Dispatcher.handlers holds a bound method of the same object (through list[0]): "
+                        "store weakref.WeakMethod(self.on_a)");
 }
 
 /* self._cb = weakref.WeakMethod(self.on_data): the WeakMethod refers to
@@ -618,6 +608,14 @@ test_exit_snapshot_chosen (void)
   g_assert_cmpuint (a->graph->n_nodes, ==, 2);
 }
 
+/* For test_fuzz: grouped or not, at random. */
+static LingerAnalysis *
+analyse_grouped_or_not (LingerTrace *trace,
+                        GRand       *rand)
+{
+  return linger_analysis_new_for_trace (trace, g_rand_boolean (rand));
+}
+
 /* Damaged heaps that the reader still accepts (addresses, flags,
  * refcounts and labels scrambled, objects named as their own args):
  * the analysis and both reports must cope. */
@@ -626,16 +624,14 @@ test_fuzz (void)
 {
   g_autoptr(Heap) h = heap_new ();
   g_autoptr(GBytes) bytes = NULL;
-  GRand *rand = g_rand_new_with_seed (7);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (7);
   guint64 d;
   guint64 o = heap_obj (h, "__main__.ExpensiveObject", NULL, 0);
   guint64 args = heap_obj (h, "builtins.tuple", NULL, 0);
   guint64 kwargs = heap_obj (h, "builtins.dict", NULL, LINGER_OBJ_DICT);
   guint64 c = connector (h, "__main__.Connector", NULL);
   guint64 r = heap_instance (h, "__main__.Resource", &d);
-  gsize len;
-  const guint8 *data;
-  guint n_analysed = 0;
+  guint n_analysed;
 
   heap_item (h, args, o, 0);
   heap_key (h, kwargs, c, "'c'");
@@ -644,39 +640,7 @@ test_fuzz (void)
   heap_finalize (h, o, o, o, o, FALSE);      /* nonsense, but well-formed */
   heap_finalize (h, c, args, kwargs, args, FALSE);
   bytes = heap_write (h);
-  data = g_bytes_get_data (bytes, &len);
-
-  for (guint round = 0; round < 3000; round++)
-    {
-      g_autofree guint8 *copy = test_dup (data, len);
-      g_autoptr(GError) error = NULL;
-      g_autoptr(LingerTrace) trace = NULL;
-      guint n_flips = (guint) g_rand_int_range (rand, 1, 6);
-
-      for (guint k = 0; k < n_flips; k++)
-        {
-          gsize at = (gsize) g_rand_int_range (rand, (gint32) sizeof (linger_file_header), (gint32) len);
-          /* Mostly small changes, so entries stay plausible. */
-          if (g_rand_boolean (rand))
-            copy[at] ^= (guint8) (1u << g_rand_int_range (rand, 0, 8));
-          else
-            copy[at] = (guint8) g_rand_int_range (rand, 0, 256);
-        }
-      trace = linger_trace_new_from_data (copy, len, &error);
-      if (trace != NULL)
-        {
-          g_autoptr(LingerAnalysis) a = linger_analysis_new_for_trace (g_steal_pointer (&trace),
-                                                                       g_rand_boolean (rand));
-          g_autoptr(GString) text = g_string_new (NULL);
-          g_autoptr(GString) json = g_string_new (NULL);
-
-          linger_report_text (a, TRUE, text);
-          linger_report_json (a, json);
-          g_assert_true (g_utf8_validate (json->str, (gssize) json->len, NULL));
-          n_analysed++;
-        }
-    }
-  g_rand_free (rand);
+  n_analysed = heap_fuzz_analysis (bytes, 3000, rand, analyse_grouped_or_not);
   g_assert_cmpuint (n_analysed, >, 100);
 }
 

@@ -6,8 +6,6 @@
 
 #include "linger_analysis.h"
 #include "linger_findings.h"
-#include "linger_report_json.h"
-#include "linger_report_text.h"
 #include "linger_test_heap.h"
 
 /* --- weakref-callback-keepalive ------------------------------------------- */
@@ -33,9 +31,9 @@ test_callback_closure (void)
   g_assert_null (f->held_by);
   heap_assert_steps (f->path, "ReferenceType.__callback__", "<function make.<locals>.<lambda>> closure 'o'",
                      "Obj", NULL);
-  heap_assert_contains (f->hint, "closes over 'o'");
-  heap_assert_contains (f->hint, "receives the dead weakref as its argument");
-  heap_assert_contains (f->hint, "Obj defines __del__, which will not run before exit either");
+  test_assert_contains (f->hint, "closes over 'o'");
+  test_assert_contains (f->hint, "receives the dead weakref as its argument");
+  test_assert_contains (f->hint, "Obj defines __del__, which will not run before exit either");
 }
 
 /* The same while the program still holds obj: live, and why. */
@@ -82,11 +80,11 @@ test_callback_method_and_partial (void)
   g_assert_cmpuint (heap_count_kind (a, LINGER_FINDING_WEAKREF_CALLBACK_KEEPALIVE), ==, 2);
   f = heap_find (a, LINGER_FINDING_WEAKREF_CALLBACK_KEEPALIVE, "__main__.Document");
   heap_assert_steps (f->path, "ProxyType.__callback__", "<bound method Document.closed>.__self__", "Document", NULL);
-  heap_assert_contains (f->hint, "is a bound method of the Document itself");
-  heap_assert_contains (f->hint, "weakref.proxy");
+  test_assert_contains (f->hint, "is a bound method of the Document itself");
+  test_assert_contains (f->hint, "weakref.proxy");
   f = heap_find (a, LINGER_FINDING_WEAKREF_CALLBACK_KEEPALIVE, "__main__.Job");
   heap_assert_steps (f->path, "ReferenceType.__callback__", "partial.args", "tuple[0]", "Job", NULL);
-  heap_assert_contains (f->hint, "the callback functools.partial(cleanup, ...) of this weak reference passes it in args[0]");
+  test_assert_contains (f->hint, "the callback functools.partial(cleanup, ...) of this weak reference passes it in args[0]");
 }
 
 /* Look-alikes: a WeakMethod (weak edges only), a callback that gets only
@@ -262,7 +260,7 @@ test_weak_key_dict (void)
   g_assert_cmpuint (f->severity, ==, LINGER_SEVERITY_WARNING);
   g_assert_cmpstr (f->state, ==, "garbage");
   heap_assert_steps (f->path, "WeakKeyDictionary.data", "dict[<ReferenceType>]", "WidgetInfo.widget", "Widget", NULL);
-  heap_assert_contains (f->hint, "weakref.ref(key)");
+  test_assert_contains (f->hint, "weakref.ref(key)");
 }
 
 /* WeakValueDictionary {Query: KeyedRef(result)} where the key holds its
@@ -321,7 +319,7 @@ test_weak_value_dict (void)
   f = heap_find (a, LINGER_FINDING_WEAK_CONTAINER_KEEPALIVE, "__main__.Result");
   g_assert_cmpstr (f->state, ==, "garbage");
   heap_assert_steps (f->path, "ResultCache.data", "dict(key <Query>)", "Query.last_result", "Result", NULL);
-  heap_assert_contains (f->hint, "refers to its own value, a Result");
+  test_assert_contains (f->hint, "refers to its own value, a Result");
 }
 
 /* Subclasses where the shim could not name the __mro__ slot (3.13): the
@@ -404,8 +402,8 @@ test_atexit_bound_method (void)
   g_assert_cmphex (g_array_index (f->objects, LingerFindingObject, 0).address, ==, first);
   heap_assert_steps (f->path, "atexit callback #1: MetricsBuffer.flush",
                      "<bound method MetricsBuffer.flush>.__self__", "MetricsBuffer", NULL);
-  heap_assert_contains (f->hint, "atexit.register(obj.flush) registers a bound method of the MetricsBuffer itself");
-  heap_assert_contains (f->hint, "atexit.unregister()");
+  test_assert_contains (f->hint, "atexit.register(obj.flush) registers a bound method of the MetricsBuffer itself");
+  test_assert_contains (f->hint, "atexit.unregister()");
 
   all = heap_analyse (h, TRUE);
   g_assert_cmpuint (all->findings->len, ==, 3);
@@ -448,11 +446,11 @@ test_atexit_args (void)
   f = heap_find (a, LINGER_FINDING_FINALIZER_KEEPALIVE, "__main__.Cache");
   g_assert_cmpuint (f->count, ==, 1);
   heap_assert_steps (f->path, "atexit callback #1: save", "args[0]", "Cache", NULL);
-  heap_assert_contains (f->hint, "atexit.register(save, ...) passes the Cache itself in args[0]");
+  test_assert_contains (f->hint, "atexit.register(save, ...) passes the Cache itself in args[0]");
   f = heap_find (a, LINGER_FINDING_FINALIZER_KEEPALIVE, "__main__.Connection");
   heap_assert_steps (f->path, "atexit callback #2: <functools.partial>", "partial.args", "tuple[0]",
                      "Connection", NULL);
-  heap_assert_contains (f->hint, "the atexit callback functools.partial(close, ...) passes it in args[0] (the Connection)");
+  test_assert_contains (f->hint, "the atexit callback functools.partial(close, ...) passes it in args[0] (the Connection)");
 }
 
 /* Before 3.10 the atexit module's state holds the callbacks, and the
@@ -498,8 +496,22 @@ test_finalizer_hint (void)
   heap_finalize (h, s, heap_function (h, "close_session"), args, 0, TRUE);
   a = heap_analyse (h, FALSE);
   f = heap_find (a, LINGER_FINDING_FINALIZER_KEEPALIVE, "__main__.Session");
-  heap_assert_contains (f->hint, "finalize(<Session>, close_session, ...) receives the Session itself in args[1]");
-  heap_assert_contains (f->hint, "Session defines __del__, which will not run before exit either");
+  test_assert_contains (f->hint, "finalize(<Session>, close_session, ...) receives the Session itself in args[1]");
+  test_assert_contains (f->hint, "Session defines __del__, which will not run before exit either");
+}
+
+/* For test_fuzz: every option of the findings, at random. */
+static LingerAnalysis *
+analyse_with_random_options (LingerTrace *trace,
+                             GRand       *rand)
+{
+  LingerFindingsOptions options = {
+    .ungrouped = g_rand_int_range (rand, 0, 4) == 0,
+    .instances = g_rand_boolean (rand),
+    .live_cycles = g_rand_boolean (rand),
+  };
+
+  return linger_analysis_new_for_trace_with_options (trace, &options);
 }
 
 /* A heap with every kind of finding, damaged at random where the reader
@@ -510,7 +522,7 @@ test_fuzz (void)
 {
   g_autoptr(Heap) h = heap_new ();
   g_autoptr(GBytes) bytes = NULL;
-  GRand *rand = g_rand_new_with_seed (11);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (11);
   guint64 gc_d;
   guint64 data;
   guint64 wkd = weak_key_dict (h, "weakref.WeakKeyDictionary", &data);
@@ -519,9 +531,7 @@ test_fuzz (void)
   guint64 d;
   guint64 s = heap_instance (h, "__main__.Settings", &d);
   guint64 args = heap_obj (h, "builtins.tuple", NULL, 0);
-  gsize len;
-  const guint8 *bytes_data;
-  guint n_analysed = 0;
+  guint n_analysed;
 
   heap_key (h, h->main_dict, heap_weakref (h, o, heap_closure (h, "f.<locals>.cb", "o", o, NULL), LINGER_WEAKREF_REF),
             "'keep'");
@@ -536,43 +546,7 @@ test_fuzz (void)
   heap_atexit (h, "Obj.close", heap_bound_method (h, "Obj.close", o), 0, 0);
   heap_finalize (h, s, heap_bound_method (h, "Settings.close", s), args, 0, TRUE);
   bytes = heap_write (h);
-  bytes_data = g_bytes_get_data (bytes, &len);
-
-  for (guint round = 0; round < 3000; round++)
-    {
-      g_autofree guint8 *copy = test_dup (bytes_data, len);
-      g_autoptr(GError) error = NULL;
-      g_autoptr(LingerTrace) trace = NULL;
-      guint n_flips = (guint) g_rand_int_range (rand, 1, 6);
-
-      for (guint k = 0; k < n_flips; k++)
-        {
-          gsize at = (gsize) g_rand_int_range (rand, (gint32) sizeof (linger_file_header), (gint32) len);
-          if (g_rand_boolean (rand))
-            copy[at] ^= (guint8) (1u << g_rand_int_range (rand, 0, 8));
-          else
-            copy[at] = (guint8) g_rand_int_range (rand, 0, 256);
-        }
-      trace = linger_trace_new_from_data (copy, len, &error);
-      if (trace != NULL)
-        {
-          LingerFindingsOptions options = {
-            .ungrouped = g_rand_int_range (rand, 0, 4) == 0,
-            .instances = g_rand_boolean (rand),
-            .live_cycles = g_rand_boolean (rand),
-          };
-          g_autoptr(LingerAnalysis) a = linger_analysis_new_for_trace_with_options (g_steal_pointer (&trace),
-                                                                                    &options);
-          g_autoptr(GString) text = g_string_new (NULL);
-          g_autoptr(GString) json = g_string_new (NULL);
-
-          linger_report_text (a, TRUE, text);
-          linger_report_json (a, json);
-          g_assert_true (g_utf8_validate (json->str, (gssize) json->len, NULL));
-          n_analysed++;
-        }
-    }
-  g_rand_free (rand);
+  n_analysed = heap_fuzz_analysis (bytes, 3000, rand, analyse_with_random_options);
   g_assert_cmpuint (n_analysed, >, 100);
 }
 

@@ -12,22 +12,6 @@
 #include "linger_test_heap.h"
 
 static void
-assert_contains (const char *haystack,
-                 const char *needle)
-{
-  if (haystack == NULL || strstr (haystack, needle) == NULL)
-    g_error ("want '%s' in:\n%s", needle, haystack);
-}
-
-static void
-assert_not_contains (const char *haystack,
-                     const char *needle)
-{
-  if (strstr (haystack, needle) != NULL)
-    g_error ("do not want '%s' in:\n%s", needle, haystack);
-}
-
-static void
 test_json_string (void)
 {
   g_autoptr(GString) out = g_string_new (NULL);
@@ -67,27 +51,27 @@ test_json_report (void)
   linger_report_json (a, out);
   g_assert_true (g_str_has_prefix (out->str, "{\n  \"linger_version\": \""));
   g_assert_true (g_str_has_suffix (out->str, "}\n"));
-  assert_contains (out->str, "\"program\": \"app.py\"");
-  assert_contains (out->str, "\"pid\": 4242");
-  assert_contains (out->str, "\"python\": \"3.11.2\"");
-  assert_contains (out->str, "\"complete\": true");
-  assert_not_contains (out->str, "incomplete_reason");
-  assert_contains (out->str, "\"objects\": ");
-  assert_contains (out->str, "\"snapshots\": 1");
-  assert_contains (out->str, "\"messages\": []");
-  assert_contains (out->str, "\"kind\": \"finalizer-keepalive\"");
-  assert_contains (out->str, "\"severity\": \"error\"");
-  assert_contains (out->str, "\"count\": 1");
-  assert_contains (out->str, "\"state\": \"garbage\"");
-  assert_contains (out->str, "\"type\": \"__main__.Expensive\\\"Object\"");
-  assert_contains (out->str, "\"allocated_at\": null");
-  assert_contains (out->str, "\"address\": \"0x");
-  assert_contains (out->str, "\"size\": 48");
-  assert_contains (out->str, "\"path\": [\n        \"weakref.finalize\",\n        \"_Info.args\",\n"
-                             "        \"tuple[0]\",\n        \"Expensive\\\"Object\"\n      ]");
-  assert_contains (out->str, "\"via\": \"args\"");
-  assert_not_contains (out->str, "held_by");
-  assert_contains (out->str, "\"atexit\": true");
+  test_assert_contains (out->str, "\"program\": \"app.py\"");
+  test_assert_contains (out->str, "\"pid\": 4242");
+  test_assert_contains (out->str, "\"python\": \"3.11.2\"");
+  test_assert_contains (out->str, "\"complete\": true");
+  test_assert_not_contains (out->str, "incomplete_reason");
+  test_assert_contains (out->str, "\"objects\": ");
+  test_assert_contains (out->str, "\"snapshots\": 1");
+  test_assert_contains (out->str, "\"messages\": []");
+  test_assert_contains (out->str, "\"kind\": \"finalizer-keepalive\"");
+  test_assert_contains (out->str, "\"severity\": \"error\"");
+  test_assert_contains (out->str, "\"count\": 1");
+  test_assert_contains (out->str, "\"state\": \"garbage\"");
+  test_assert_contains (out->str, "\"type\": \"__main__.Expensive\\\"Object\"");
+  test_assert_contains (out->str, "\"allocated_at\": null");
+  test_assert_contains (out->str, "\"address\": \"0x");
+  test_assert_contains (out->str, "\"size\": 48");
+  test_assert_contains (out->str, "\"path\": [\n        \"weakref.finalize\",\n        \"_Info.args\",\n"
+                                  "        \"tuple[0]\",\n        \"Expensive\\\"Object\"\n      ]");
+  test_assert_contains (out->str, "\"via\": \"args\"");
+  test_assert_not_contains (out->str, "held_by");
+  test_assert_contains (out->str, "\"atexit\": true");
 
   /* Deterministic. */
   linger_report_json (a, again);
@@ -124,19 +108,19 @@ test_non_python (void)
   g_autoptr(GString) json = g_string_new (NULL);
 
   linger_report_text (a, FALSE, text);
-  assert_contains (text->str, "no Python heap (not a CPython process)");
-  assert_contains (text->str, "No findings: there is no Python heap to analyse.");
-  assert_contains (text->str, "complete");
+  test_assert_contains (text->str, "no Python heap (not a CPython process)");
+  test_assert_contains (text->str, "No findings: there is no Python heap to analyse.");
+  test_assert_contains (text->str, "complete");
   /* The shim's text cannot send escape sequences to the terminal. */
-  assert_contains (text->str, "not a Python process?[31m");
-  assert_not_contains (text->str, "\033");
+  test_assert_contains (text->str, "not a Python process?[31m");
+  test_assert_not_contains (text->str, "\033");
 
   linger_report_json (a, json);
-  assert_contains (json->str, "\"python\": null");
-  assert_contains (json->str, "\"objects\": 0");
-  assert_contains (json->str, "\"snapshot\": null");
-  assert_contains (json->str, "\"findings\": []");
-  assert_contains (json->str, "\"text\": \"not a Python process\\u001b[31m\"");
+  test_assert_contains (json->str, "\"python\": null");
+  test_assert_contains (json->str, "\"objects\": 0");
+  test_assert_contains (json->str, "\"snapshot\": null");
+  test_assert_contains (json->str, "\"findings\": []");
+  test_assert_contains (json->str, "\"text\": \"not a Python process\\u001b[31m\"");
 }
 
 static void
@@ -148,10 +132,10 @@ test_incomplete (void)
   g_autoptr(GString) json = g_string_new (NULL);
 
   linger_report_text (a, FALSE, text);
-  assert_contains (text->str, "incomplete: the trace has no END record");
+  test_assert_contains (text->str, "incomplete: the trace has no END record");
   linger_report_json (a, json);
-  assert_contains (json->str, "\"complete\": false");
-  assert_contains (json->str, "\"incomplete_reason\": \"the trace has no END record");
+  test_assert_contains (json->str, "\"complete\": false");
+  test_assert_contains (json->str, "\"incomplete_reason\": \"the trace has no END record");
 }
 
 static void
@@ -162,17 +146,17 @@ test_text_report (void)
   g_autoptr(GString) color = g_string_new (NULL);
 
   linger_report_text (a, FALSE, plain);
-  assert_contains (plain->str, "linger report: app.py (pid 4242)");
-  assert_contains (plain->str, "python:    3.11.2 (cpython)");
-  assert_contains (plain->str, "taken at exit");
-  assert_contains (plain->str, "error finalizer-keepalive:");
-  assert_contains (plain->str, "1 × __main__.Expensive\"Object (garbage)");
-  assert_contains (plain->str, "weakref.finalize → _Info.args → tuple[0] → Expensive\"Object");
-  assert_contains (plain->str, "hint:");
-  assert_not_contains (plain->str, "\033");
+  test_assert_contains (plain->str, "linger report: app.py (pid 4242)");
+  test_assert_contains (plain->str, "python:    3.11.2 (cpython)");
+  test_assert_contains (plain->str, "taken at exit");
+  test_assert_contains (plain->str, "error finalizer-keepalive:");
+  test_assert_contains (plain->str, "1 × __main__.Expensive\"Object (garbage)");
+  test_assert_contains (plain->str, "weakref.finalize → _Info.args → tuple[0] → Expensive\"Object");
+  test_assert_contains (plain->str, "hint:");
+  test_assert_not_contains (plain->str, "\033");
 
   linger_report_text (a, TRUE, color);
-  assert_contains (color->str, "\033[1;31merror finalizer-keepalive\033[0m");
+  test_assert_contains (color->str, "\033[1;31merror finalizer-keepalive\033[0m");
 }
 
 /* --- linger run ----------------------------------------------------------- */
@@ -288,7 +272,7 @@ test_run_no_shim (void)
   shim = linger_run_find_shim (&error);
   g_assert_null (shim);
   g_assert_error (error, LINGER_ERROR, LINGER_ERROR_NO_SHIM);
-  assert_contains (error->message, "LINGER_PRELOAD");
+  test_assert_contains (error->message, "LINGER_PRELOAD");
   g_clear_error (&error);
   g_assert_cmpint (linger_run (NULL, argv, &error), ==, -1);
   g_assert_error (error, LINGER_ERROR, LINGER_ERROR_NO_SHIM);

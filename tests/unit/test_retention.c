@@ -267,8 +267,8 @@ test_grouping_shape (void)
   heap_assert_steps (((LingerFinding *) g_ptr_array_index (f->instances, 1))->path,
                      "weakref.finalize", "_Info.args", "tuple[1]", "Job", NULL);
   linger_report_json (listed, json);
-  heap_assert_contains (json->str, "\"instances\": [");
-  heap_assert_contains (json->str, "\"tuple[1]\"");
+  test_assert_contains (json->str, "\"instances\": [");
+  test_assert_contains (json->str, "\"tuple[1]\"");
 }
 
 int
