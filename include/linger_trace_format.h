@@ -29,7 +29,7 @@ extern "C" {
 /* Bump MAJOR when a reader of the previous version would misread the file;
  * bump MINOR when records or trailing fields are only added. */
 #define LINGER_TRACE_VERSION_MAJOR 1
-#define LINGER_TRACE_VERSION_MINOR 1
+#define LINGER_TRACE_VERSION_MINOR 2
 
 /* Records are aligned to 8 bytes and never larger than this, so a reader
  * can bound its buffers before trusting a size field. */
@@ -75,8 +75,22 @@ typedef enum
   LINGER_REC_SNAPSHOT_END   = 10,
   LINGER_REC_MESSAGE        = 11,
   LINGER_REC_ATEXIT         = 12, /* batch of linger_atexit_entry (minor 1) */
-  /* 13..31 reserved for more snapshot records, 32..63 for allocation
-   * tracking. */
+  LINGER_REC_OBJECT_SITES   = 13, /* batch of linger_object_site_entry (minor 2) */
+  /* 14..31 reserved for more snapshot records. */
+  /* Allocation tracking (minor 2).  Written by the shim at flush points
+   * (each snapshot, and the end of the process), never from inside an
+   * allocation hook, so a site is always defined before a snapshot or a
+   * block refers to it. */
+  LINGER_REC_ALLOC_INFO     = 32, /* linger_rec_alloc_info: mode and totals */
+  LINGER_REC_MODULES        = 33, /* batch of linger_module_entry */
+  LINGER_REC_NATIVE_STACK   = 34, /* linger_rec_native_stack + addresses */
+  LINGER_REC_PY_FRAMES      = 35, /* batch of linger_py_frame_entry */
+  LINGER_REC_PY_STACK       = 36, /* linger_rec_py_stack + frame ids */
+  LINGER_REC_SITES          = 37, /* batch of linger_site_entry */
+  LINGER_REC_SITE_STATS     = 38, /* batch of linger_site_stats_entry */
+  LINGER_REC_GC_FREES       = 39, /* batch of linger_gc_free_entry */
+  LINGER_REC_LIVE_BLOCKS    = 40, /* batch of linger_block_entry */
+  /* 41..63 reserved for allocation tracking. */
   LINGER_REC_END            = 64,
 } linger_record_type;
 
@@ -371,6 +385,189 @@ typedef struct
 } linger_rec_end;
 
 LINGER_STATIC_ASSERT (sizeof (linger_rec_end) == 24, "end record changed size");
+
+/* ---- Allocation tracking (minor 2) --------------------------------------
+ *
+ * An allocation *site* is the pair (Python stack, native stack) of the
+ * code that allocated a block, plus the allocator domain.  Stacks and
+ * sites are interned by the shim: each distinct one is written once, with
+ * a dense id starting at 1 (0 = none), before anything refers to it.
+ */
+
+enum
+{
+  LINGER_ALLOC_PYTHON         = 1u << 0, /* CPython allocator domains wrapped */
+  LINGER_ALLOC_NATIVE         = 1u << 1, /* malloc family tracked */
+  LINGER_ALLOC_NATIVE_STACKS  = 1u << 2, /* native stacks unwound */
+  LINGER_ALLOC_GC_LIFETIMES   = 1u << 3, /* frees inside gc collections counted */
+  LINGER_ALLOC_FRAMES_CHECKED = 1u << 4, /* the frame walker matched the API */
+  LINGER_ALLOC_FRAMES_OFF     = 1u << 5, /* no frame walker for this version,
+                                           or it failed its check */
+  LINGER_ALLOC_FREELISTS      = 1u << 6, /* freelists recycle objects unseen
+                                           (3.8-3.12): sites may be stale */
+  LINGER_ALLOC_TABLE_FULL     = 1u << 7, /* some blocks could not be tracked */
+  LINGER_ALLOC_FINAL          = 1u << 8, /* written at the end of the process */
+};
+
+/* ALLOC_INFO: how allocations were tracked, and totals so far.  Written at
+ * every flush point; the last one in the file is the most complete. */
+typedef struct
+{
+  linger_record_header header;
+  uint32_t flags;               /* LINGER_ALLOC_* */
+  uint32_t python_depth;        /* frames kept per Python stack */
+  uint32_t native_depth;        /* frames kept per native stack, 0 = none */
+  uint32_t padding;
+  uint64_t python_allocs;       /* blocks allocated through the Python domains */
+  uint64_t native_allocs;       /* blocks allocated through malloc & co. */
+  uint64_t untracked;           /* blocks that could not be tracked */
+  uint64_t peak_live_blocks;    /* most blocks tracked at once */
+  uint64_t table_bytes;         /* memory the shim used for its tables */
+  uint64_t gc_collections;      /* gc.callbacks "stop" events seen */
+} linger_rec_alloc_info;
+
+LINGER_STATIC_ASSERT (sizeof (linger_rec_alloc_info) == 72, "alloc info changed size");
+
+/* One loaded ELF object.  Native addresses are symbolized against the
+ * module that contained them when their stack was recorded: a module is
+ * current for generations [gen_loaded, gen_unloaded). */
+typedef struct
+{
+  uint64_t base;                /* load bias (dl_phdr_info.dlpi_addr) */
+  uint64_t start;               /* lowest mapped PT_LOAD address */
+  uint64_t end;                 /* one past the highest */
+  uint32_t path;                /* string id; "" means the main executable */
+  uint32_t build_id;            /* string id: lowercase hex, or NONE */
+  uint32_t gen_loaded;          /* module-map generation it appeared in */
+  uint32_t gen_unloaded;        /* generation it was gone in; 0 = never */
+} linger_module_entry;
+
+LINGER_STATIC_ASSERT (sizeof (linger_module_entry) == 40, "module entry changed size");
+
+/* NATIVE_STACK: followed by depth uint64 instruction addresses, innermost
+ * first.  All but a signal frame are return addresses: look up addr - 1. */
+typedef struct
+{
+  linger_record_header header;
+  uint32_t id;
+  uint32_t depth;
+  uint32_t generation;          /* module-map generation when recorded */
+  uint32_t flags;               /* 1: truncated at the depth limit */
+} linger_rec_native_stack;
+
+LINGER_STATIC_ASSERT (sizeof (linger_rec_native_stack) == 24, "native stack changed size");
+
+/* One Python source location, interned. */
+typedef struct
+{
+  uint32_t id;
+  uint32_t filename;            /* string id (co_filename) */
+  uint32_t function;            /* string id (co_qualname on 3.11+, co_name before) */
+  uint32_t line;                /* 0 if unknown */
+} linger_py_frame_entry;
+
+LINGER_STATIC_ASSERT (sizeof (linger_py_frame_entry) == 16, "py frame entry changed size");
+
+/* PY_STACK: followed by depth uint32 frame ids, innermost first, and
+ * padding to 8. */
+typedef struct
+{
+  linger_record_header header;
+  uint32_t id;
+  uint32_t depth;
+  uint32_t flags;               /* 1: truncated at the depth limit */
+  uint32_t padding;
+} linger_rec_py_stack;
+
+LINGER_STATIC_ASSERT (sizeof (linger_rec_py_stack) == 24, "py stack changed size");
+
+typedef enum
+{
+  LINGER_DOMAIN_PY_RAW = 1,     /* PyMem_RawMalloc */
+  LINGER_DOMAIN_PY_MEM = 2,     /* PyMem_Malloc */
+  LINGER_DOMAIN_PY_OBJ = 3,     /* PyObject_Malloc */
+  LINGER_DOMAIN_NATIVE = 4,     /* malloc, calloc, realloc, memalign ... */
+} linger_alloc_domain;
+
+enum
+{
+  /* Allocated while the interpreter was starting, before the program's
+   * own code ran (or before main() in a C program's constructors). */
+  LINGER_SITE_STARTUP = 1u << 0,
+  /* Allocated while the interpreter was shutting down. */
+  LINGER_SITE_SHUTDOWN = 1u << 1,
+};
+
+typedef struct
+{
+  uint32_t id;
+  uint32_t py_stack;            /* 0 if none */
+  uint32_t native_stack;        /* 0 if none */
+  uint16_t domain;              /* linger_alloc_domain */
+  uint16_t flags;               /* LINGER_SITE_* */
+} linger_site_entry;
+
+LINGER_STATIC_ASSERT (sizeof (linger_site_entry) == 16, "site entry changed size");
+
+/* Totals for one site since the start, at the time of the flush. */
+typedef struct
+{
+  uint32_t site;
+  uint32_t padding;
+  uint64_t allocs;
+  uint64_t alloc_bytes;
+  uint64_t frees;               /* all frees of blocks from this site */
+  uint64_t gc_frees;            /* of which inside a cyclic collection */
+  uint64_t gc_free_bytes;
+} linger_site_stats_entry;
+
+LINGER_STATIC_ASSERT (sizeof (linger_site_stats_entry) == 48, "site stats changed size");
+
+typedef enum
+{
+  LINGER_CYCLE_OTHER        = 0,
+  LINGER_CYCLE_BOUND_METHOD = 1, /* the object was the __self__ of a bound
+                                    method freed in the same collection */
+  LINGER_CYCLE_CLOSURE      = 2, /* a function with a closure, or an object
+                                    a cell freed in the collection held */
+} linger_cycle_kind;
+
+/* Objects freed inside cyclic collections, by site, type and the kind of
+ * cycle they were in (cumulative). */
+typedef struct
+{
+  uint32_t site;
+  uint32_t type_name;           /* string id: tp_name, or NONE if unknown */
+  uint32_t kind;                /* linger_cycle_kind */
+  uint32_t padding;
+  uint64_t count;
+  uint64_t bytes;
+} linger_gc_free_entry;
+
+LINGER_STATIC_ASSERT (sizeof (linger_gc_free_entry) == 32, "gc free entry changed size");
+
+/* A block still allocated at the end of the process (written only in the
+ * final flush). */
+typedef struct
+{
+  uint64_t address;
+  uint64_t size;
+  uint32_t site;
+  uint32_t padding;
+} linger_block_entry;
+
+LINGER_STATIC_ASSERT (sizeof (linger_block_entry) == 24, "block entry changed size");
+
+/* In a snapshot: the allocation site of an object (found through the
+ * block under its pre-header).  Objects without one are absent. */
+typedef struct
+{
+  uint64_t address;
+  uint32_t site;
+  uint32_t padding;
+} linger_object_site_entry;
+
+LINGER_STATIC_ASSERT (sizeof (linger_object_site_entry) == 16, "object site entry changed size");
 
 static inline uint32_t
 linger_record_padded (uint32_t size)

@@ -217,13 +217,21 @@ batch_slot (uint16_t type)
     case LINGER_REC_FINALIZERS: return 3;
     case LINGER_REC_WEAKREFS:   return 4;
     case LINGER_REC_ATEXIT:     return 5;
+    case LINGER_REC_OBJECT_SITES: return 6;
+    case LINGER_REC_MODULES:    return 7;
+    case LINGER_REC_PY_FRAMES:  return 8;
+    case LINGER_REC_SITES:      return 9;
+    case LINGER_REC_SITE_STATS: return 10;
+    case LINGER_REC_GC_FREES:   return 11;
+    case LINGER_REC_LIVE_BLOCKS: return 12;
     default:                    return -1;
     }
 }
 
 static const uint16_t batch_types[LINGER_WRITER_N_BATCHES] = {
   LINGER_REC_OBJECTS, LINGER_REC_REFS, LINGER_REC_ROOTS, LINGER_REC_FINALIZERS, LINGER_REC_WEAKREFS,
-  LINGER_REC_ATEXIT,
+  LINGER_REC_ATEXIT, LINGER_REC_OBJECT_SITES, LINGER_REC_MODULES, LINGER_REC_PY_FRAMES,
+  LINGER_REC_SITES, LINGER_REC_SITE_STATS, LINGER_REC_GC_FREES, LINGER_REC_LIVE_BLOCKS,
 };
 
 static bool reserve (linger_writer *w, size_t size);
@@ -554,6 +562,82 @@ bool
 linger_writer_atexit (linger_writer *w, const linger_atexit_entry *e)
 {
   return append_entry (w, LINGER_REC_ATEXIT, e, sizeof *e);
+}
+
+bool
+linger_writer_object_site (linger_writer *w, const linger_object_site_entry *e)
+{
+  return append_entry (w, LINGER_REC_OBJECT_SITES, e, sizeof *e);
+}
+
+bool
+linger_writer_module (linger_writer *w, const linger_module_entry *e)
+{
+  return append_entry (w, LINGER_REC_MODULES, e, sizeof *e);
+}
+
+bool
+linger_writer_py_frame (linger_writer *w, const linger_py_frame_entry *e)
+{
+  return append_entry (w, LINGER_REC_PY_FRAMES, e, sizeof *e);
+}
+
+bool
+linger_writer_site (linger_writer *w, const linger_site_entry *e)
+{
+  return append_entry (w, LINGER_REC_SITES, e, sizeof *e);
+}
+
+bool
+linger_writer_site_stats (linger_writer *w, const linger_site_stats_entry *e)
+{
+  return append_entry (w, LINGER_REC_SITE_STATS, e, sizeof *e);
+}
+
+bool
+linger_writer_gc_free (linger_writer *w, const linger_gc_free_entry *e)
+{
+  return append_entry (w, LINGER_REC_GC_FREES, e, sizeof *e);
+}
+
+bool
+linger_writer_live_block (linger_writer *w, const linger_block_entry *e)
+{
+  return append_entry (w, LINGER_REC_LIVE_BLOCKS, e, sizeof *e);
+}
+
+bool
+linger_writer_alloc_info (linger_writer *w, const linger_rec_alloc_info *info)
+{
+  linger_rec_alloc_info rec = *info;
+  return append_record (w, LINGER_REC_ALLOC_INFO, &rec, sizeof rec, NULL, 0, NULL, 0);
+}
+
+bool
+linger_writer_native_stack (linger_writer  *w,
+                            uint32_t        id,
+                            uint32_t        generation,
+                            uint32_t        flags,
+                            const uint64_t *addrs,
+                            uint32_t        depth)
+{
+  linger_rec_native_stack rec = {
+    .id = id, .depth = depth, .generation = generation, .flags = flags,
+  };
+  return append_record (w, LINGER_REC_NATIVE_STACK, &rec, sizeof rec, addrs,
+                        (size_t) depth * sizeof *addrs, NULL, 0);
+}
+
+bool
+linger_writer_py_stack (linger_writer  *w,
+                        uint32_t        id,
+                        uint32_t        flags,
+                        const uint32_t *frames,
+                        uint32_t        depth)
+{
+  linger_rec_py_stack rec = { .id = id, .depth = depth, .flags = flags };
+  return append_record (w, LINGER_REC_PY_STACK, &rec, sizeof rec, frames,
+                        (size_t) depth * sizeof *frames, NULL, 0);
 }
 
 bool

@@ -18,7 +18,7 @@ typedef struct linger_strtab linger_strtab;
 
 /* One open batch per batched record type, kept aside so that objects and
  * the references written between them still fill whole batches. */
-#define LINGER_WRITER_N_BATCHES 6
+#define LINGER_WRITER_N_BATCHES 13
 
 typedef struct
 {
@@ -75,6 +75,27 @@ bool linger_writer_root (linger_writer *w, const linger_root_entry *e);
 bool linger_writer_finalizer (linger_writer *w, const linger_finalizer_entry *e);
 bool linger_writer_weakref (linger_writer *w, const linger_weakref_entry *e);
 bool linger_writer_atexit (linger_writer *w, const linger_atexit_entry *e);
+bool linger_writer_object_site (linger_writer *w, const linger_object_site_entry *e);
+bool linger_writer_module (linger_writer *w, const linger_module_entry *e);
+bool linger_writer_py_frame (linger_writer *w, const linger_py_frame_entry *e);
+bool linger_writer_site (linger_writer *w, const linger_site_entry *e);
+bool linger_writer_site_stats (linger_writer *w, const linger_site_stats_entry *e);
+bool linger_writer_gc_free (linger_writer *w, const linger_gc_free_entry *e);
+bool linger_writer_live_block (linger_writer *w, const linger_block_entry *e);
+
+/* Allocation tracking records (not batched). */
+bool linger_writer_alloc_info (linger_writer *w, const linger_rec_alloc_info *info);
+bool linger_writer_native_stack (linger_writer  *w,
+                                 uint32_t        id,
+                                 uint32_t        generation,
+                                 uint32_t        flags,
+                                 const uint64_t *addrs,
+                                 uint32_t        depth);
+bool linger_writer_py_stack (linger_writer  *w,
+                             uint32_t        id,
+                             uint32_t        flags,
+                             const uint32_t *frames,
+                             uint32_t        depth);
 
 /* Writes every complete record to the fd. */
 bool linger_writer_flush (linger_writer *w);
