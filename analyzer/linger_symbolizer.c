@@ -571,19 +571,19 @@ debug_file_find (const char *path,
           && (name_len = strnlen (data->d_buf, data->d_size)) < data->d_size
           && name_len > 0 && strchr (data->d_buf, '/') == NULL)
         {
-          const char *places[] = { "%s/%s", "%s/.debug/%s", LINGER_DEBUG_DIR "%s/%s" };
-
           name = data->d_buf;
           memcpy (&crc, (const char *) data->d_buf + data->d_size - 4, 4);
-          for (guint i = 0; i < G_N_ELEMENTS (places); i++)
+          for (guint i = 0; i < 3; i++)
             {
               g_autofree char *p = NULL;
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-              p = g_strdup_printf (places[i], dir, name);
-#pragma GCC diagnostic pop
-              /* "%s/%s" is the object itself when it names itself. */
+              if (i == 0)
+                p = g_build_filename (dir, name, NULL);
+              else if (i == 1)
+                p = g_build_filename (dir, ".debug", name, NULL);
+              else
+                p = g_build_filename (LINGER_DEBUG_DIR, dir, name, NULL);
+              /* The first place is the object itself when it names itself. */
               if (g_str_equal (p, path))
                 continue;
               if ((found = debug_file_open (p, build_id, TRUE, crc)) != NULL)
@@ -592,14 +592,10 @@ debug_file_find (const char *path,
         }
     }
 
+  /* Checked against the build-id when there is one; without, nothing
+   * ties this file to the object but its name. */
   candidate = g_strconcat (LINGER_DEBUG_DIR, path, NULL);
-  if ((found = debug_file_open (candidate, build_id, FALSE, 0)) != NULL)
-    {
-      /* Without a build-id or a debuglink CRC nothing ties this file to the
-       * object: trust it only if the object has no build-id to compare. */
-      return found;
-    }
-  return NULL;
+  return debug_file_open (candidate, build_id, FALSE, 0);
 }
 
 static void

@@ -411,8 +411,36 @@ run (const char *const *argv)
   return TRUE;
 }
 
-/* DWARF and .symtab moved to a separate file named by .gnu_debuglink (how
- * distributions ship them, without the build-id directory here). */
+/* Copies @src to @dir/@name and moves its DWARF and .symtab to
+ * @name.debug, named by .gnu_debuglink, the way distributions ship them
+ * (without the build-id directory here).  FALSE if objcopy failed. */
+static gboolean
+split_debug (const char *src,
+             const char *dir,
+             const char *name,
+             gboolean    keep_build_id,
+             char      **lib_out,
+             char      **debug_out)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *link_arg = NULL;
+  gsize len;
+  char *lib = g_build_filename (dir, name, NULL);
+  char *debug = g_strconcat (lib, ".debug", NULL);
+  const char *no_id[] = { "objcopy", "--remove-section=.note.gnu.build-id", lib, NULL };
+  const char *keep[] = { "objcopy", "--only-keep-debug", lib, debug, NULL };
+  const char *strip[] = { "objcopy", "--strip-debug", "--strip-unneeded", NULL, lib, NULL };
+
+  *lib_out = lib;
+  *debug_out = debug;
+  g_assert_true (g_file_get_contents (src, &contents, &len, &error));
+  g_assert_true (g_file_set_contents (lib, contents, len, &error));
+  link_arg = g_strdup_printf ("--add-gnu-debuglink=%s", debug);
+  strip[3] = link_arg;
+  return (keep_build_id || run (no_id)) && run (keep) && run (strip);
+}
+
 static void
 test_debuglink (void)
 {
@@ -422,42 +450,57 @@ test_debuglink (void)
   g_autofree char *dir = NULL;
   g_autofree char *lib = NULL;
   g_autofree char *debug = NULL;
-  g_autofree char *contents = NULL;
-  gsize len;
+  g_autofree char *lib2 = NULL;
+  g_autofree char *debug2 = NULL;
   g_auto(Module) m;
   LingerNativeFrame f;
   guint line = 0;
   guint64 pc;
+  FILE *fp;
 
   pc = where (&line);
   find_module ((gconstpointer) (guintptr) pc, &m);
   dir = g_dir_make_tmp ("linger-symbolizer-XXXXXX", &error);
   g_assert_no_error (error);
-  lib = g_build_filename (dir, "libcopy.so", NULL);
-  debug = g_build_filename (dir, "libcopy.so.debug", NULL);
-  g_assert_true (g_file_get_contents (m.path, &contents, &len, &error));
-  g_assert_true (g_file_set_contents (lib, contents, len, &error));
-  {
-    const char *keep[] = { "objcopy", "--only-keep-debug", lib, debug, NULL };
-    const char *strip[] = { "objcopy", "--strip-debug", "--strip-unneeded", NULL, lib, NULL };
-    g_autofree char *link_arg = g_strdup_printf ("--add-gnu-debuglink=%s", debug);
-
-    strip[3] = link_arg;
-    if (!run (keep) || !run (strip))
-      {
-        g_test_skip ("objcopy failed or is missing");
-        goto out;
-      }
-  }
+  if (!split_debug (m.path, dir, "libcopy.so", TRUE, &lib, &debug)
+      || !split_debug (m.path, dir, "libnoid.so", FALSE, &lib2, &debug2))
+    {
+      g_test_skip ("objcopy failed or is missing");
+      goto out;
+    }
 
   /* The stripped copy keeps its build-id: the debug file must match it. */
   g_assert_true (linger_symbolizer_lookup (s, lib, m.build_id, m.base, pc, &f));
   assert_frame (&f, "linger_test_symlib_where", "linger_test_symlib.c", line);
   g_assert_cmpstr (f.module, ==, lib);
 
+  /* No build-id anywhere: the debuglink CRC ties the two files. */
+  g_assert_true (linger_symbolizer_lookup (s, lib2, NULL, m.base, pc, &f));
+  assert_frame (&f, "linger_test_symlib_where", "linger_test_symlib.c", line);
+
+  /* A debug file that fails the CRC gives no lines; the name still comes
+   * from the object's own .dynsym. */
+  fp = fopen (debug2, "ab");
+  g_assert_nonnull (fp);
+  fputc (0, fp);
+  fclose (fp);
+  {
+    g_autoptr(LingerSymbolizer) s2 = linger_symbolizer_new ();
+
+    g_assert_true (linger_symbolizer_lookup (s2, lib2, NULL, m.base, pc, &f));
+    g_assert_cmpstr (f.function, ==, "linger_test_symlib_where");
+    g_assert_null (f.file);
+    g_assert_cmpuint (f.line, ==, 0);
+  }
+
 out:
-  g_unlink (lib);
-  g_unlink (debug);
+  for (guint i = 0; i < 4; i++)
+    {
+      const char *p = (const char *[]) { lib, debug, lib2, debug2 }[i];
+
+      if (p != NULL)
+        g_unlink (p);
+    }
   g_rmdir (dir);
 }
 
