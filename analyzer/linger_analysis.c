@@ -10,6 +10,7 @@ analyse (LingerTrace                 *trace,
 
   a->trace = trace;
   a->snapshot = snapshot;
+  a->sites = linger_sites_new (trace);
   if (a->snapshot != NULL)
     {
       a->graph = linger_graph_new (trace, a->snapshot);
@@ -28,7 +29,12 @@ LingerAnalysis *
 linger_analysis_new_for_trace_with_options (LingerTrace                 *trace,
                                             const LingerFindingsOptions *options)
 {
-  return analyse (trace, linger_trace_pick_snapshot (trace), options);
+  LingerAnalysis *a = analyse (trace, linger_trace_pick_snapshot (trace), options);
+
+  /* Leaks and what the GC freed concern the whole run: the report of a
+   * trace has them, a diff of two snapshots does not. */
+  linger_findings_add_alloc (a->findings, trace, a->sites, options, &a->alloc_summary);
+  return a;
 }
 
 LingerAnalysis *
@@ -83,6 +89,7 @@ linger_analysis_free (LingerAnalysis *a)
   if (a == NULL)
     return;
   g_ptr_array_unref (a->findings);
+  linger_sites_free (a->sites);
   linger_dominators_free (a->dominators);
   linger_graph_free (a->graph);
   if (!a->trace_borrowed)

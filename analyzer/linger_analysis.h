@@ -22,6 +22,12 @@ typedef struct
    * (linger_dominators.h); NULL without a snapshot. */
   LingerDominators *dominators;
   gboolean        trace_borrowed; /* linger_analysis_new_for_snapshot() */
+  /* Allocation sites of the trace, resolved on demand (never NULL), and
+   * what allocation tracking saw (a report's header; the leak and
+   * gc-collected findings are only in a report's analysis, not in those
+   * of linger_analysis_new_for_snapshot()). */
+  LingerSites    *sites;
+  LingerAllocSummary alloc_summary;
 } LingerAnalysis;
 
 /* Reads @path and computes its findings (grouped unless @all).

@@ -58,19 +58,30 @@ linger_diff_finding_key (const LingerFinding *f)
   return g_string_free (key, FALSE);
 }
 
+/* Rows are keyed by type and the "allocated at" line of the site (two
+ * sites with different stacks but the same line are one row): the text
+ * "type\nsite", which both snapshots' rows share. */
 static LingerDiffRow *
 row_for (GArray      *rows,
          GHashTable  *index,
-         const char  *type)
+         GString     *key,
+         const char  *type,
+         const char  *site)
 {
   gpointer found;
 
-  if (g_hash_table_lookup_extended (index, type, NULL, &found))
+  g_string_assign (key, type);
+  if (site != NULL)
+    {
+      g_string_append_c (key, '\n');
+      g_string_append (key, site);
+    }
+  if (g_hash_table_lookup_extended (index, key->str, NULL, &found))
     return &g_array_index (rows, LingerDiffRow, GPOINTER_TO_UINT (found));
   {
-    LingerDiffRow row = { .type = type };
+    LingerDiffRow row = { .type = type, .site = site };
 
-    g_hash_table_insert (index, (gpointer) type, GUINT_TO_POINTER (rows->len));
+    g_hash_table_insert (index, g_strdup (key->str), GUINT_TO_POINTER (rows->len));
     g_array_append_val (rows, row);
     return &g_array_index (rows, LingerDiffRow, rows->len - 1);
   }
@@ -112,16 +123,27 @@ count_totals (LingerDiffTotals     *totals,
   totals->findings = a->findings->len;
 }
 
-/* Adds the objects of @graph to the rows, as before or after. */
-static void
+/* Adds the objects of @graph to the rows, as before or after; @sites
+ * resolves their allocation sites.  Returns whether any object had one. */
+static gboolean
 count_types (GArray            *rows,
              GHashTable        *index,
              const LingerGraph *graph,
+             LingerSites       *sites,
              gboolean           after)
 {
+  g_autoptr(GString) key = g_string_new (NULL);
+  const GArray *object_sites = graph->snapshot->object_sites;
+  gboolean any = FALSE;
+
   for (guint32 v = 0; v < graph->n_nodes; v++)
     {
-      LingerDiffRow *row = row_for (rows, index, linger_graph_type_name (graph, v));
+      guint32 site_id = object_sites->len > 0
+                        ? linger_object_sites_lookup (object_sites, graph->nodes[v].address) : 0;
+      const char *site = site_id != 0 ? linger_sites_summary (sites, site_id) : NULL;
+      LingerDiffRow *row = row_for (rows, index, key, linger_graph_type_name (graph, v), site);
+
+      any |= site != NULL;
 
       if (after)
         {
@@ -134,6 +156,7 @@ count_types (GArray            *rows,
           row->bytes_before += graph->nodes[v].size;
         }
     }
+  return any;
 }
 
 /* Keeps the rows that changed, sorted. */
@@ -234,7 +257,7 @@ linger_diff_new (LingerTrace                 *trace_before,
                  const LingerFindingsOptions *options)
 {
   LingerDiff *d = g_new0 (LingerDiff, 1);
-  g_autoptr(GHashTable) index = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GHashTable) index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GArray) rows = g_array_new (FALSE, FALSE, sizeof (LingerDiffRow));
   g_autoptr(GHashTable) tallies = NULL;
 
@@ -243,13 +266,13 @@ linger_diff_new (LingerTrace                 *trace_before,
   d->rows = g_array_new (FALSE, FALSE, sizeof (LingerDiffRow));
   d->new_findings = g_ptr_array_new ();
   d->grown_findings = g_array_new (FALSE, FALSE, sizeof (LingerDiffGrown));
-  /* No trace records allocation sites yet (format 1.x reserves record
-   * types for them): every row has site NULL. */
+  /* Set below: whether either snapshot has allocation sites (format 1.2
+   * with allocation tracking); without, every row has site NULL. */
   d->sites_recorded = FALSE;
 
   d->before = linger_analysis_new_for_snapshot (trace_before, before, options);
   count_totals (&d->before_totals, d->before);
-  count_types (rows, index, d->before->graph, FALSE);
+  d->sites_recorded |= count_types (rows, index, d->before->graph, d->before->sites, FALSE);
   tallies = tally_findings (d->before->findings);
   /* Everything the diff needs of the earlier graph is counted: free it
    * before the later one is built.  Its findings stay (their types and
@@ -259,7 +282,7 @@ linger_diff_new (LingerTrace                 *trace_before,
 
   d->after = linger_analysis_new_for_snapshot (trace_after, after, options);
   count_totals (&d->after_totals, d->after);
-  count_types (rows, index, d->after->graph, TRUE);
+  d->sites_recorded |= count_types (rows, index, d->after->graph, d->after->sites, TRUE);
 
   d->objects_before = d->before_totals.objects;
   d->objects_after = d->after_totals.objects;

@@ -20,8 +20,9 @@ G_BEGIN_DECLS
 typedef struct
 {
   const char *type;            /* "module.QualName", owned by a trace */
-  /* "file:line" of the allocation, NULL while traces do not record
-   * allocation sites: rows are keyed by (type, site) so sites slot in. */
+  /* "app.py:12 in make" of the allocation site, NULL for objects
+   * without one (traces without allocation tracking, objects created
+   * before it started): rows are keyed by (type, site). */
   const char *site;
   guint64     objects_before;
   guint64     objects_after;

@@ -41,6 +41,7 @@ linger_finding_free (LingerFinding *f)
   g_free (f->hint);
   g_free (f->shape);
   g_free (f->atexit_callback);
+  g_free (f->example);
   g_free (f);
 }
 
@@ -68,6 +69,7 @@ linger_finding_add_object (LingerFinding     *f,
     .address = graph->nodes[node].address,
     .size = graph->nodes[node].size,
     .node = node,
+    .site = linger_object_sites_lookup (graph->snapshot->object_sites, graph->nodes[node].address),
   };
 
   g_array_append_val (f->objects, o);
@@ -283,14 +285,29 @@ compare_entries (gconstpointer a,
 {
   const LingerFinding *x = *(const LingerFinding * const *) a;
   const LingerFinding *y = *(const LingerFinding * const *) b;
-  const LingerFindingObject *ox = &g_array_index (x->objects, LingerFindingObject, 0);
-  const LingerFindingObject *oy = &g_array_index (y->objects, LingerFindingObject, 0);
+  const LingerFindingObject *ox;
+  const LingerFindingObject *oy;
   int c;
 
   if (x->severity != y->severity)
     return x->severity > y->severity ? -1 : 1;
   if ((c = strcmp (x->kind, y->kind)) != 0)
     return c;
+  /* Allocation findings have no objects: most bytes first. */
+  if (x->objects->len == 0 || y->objects->len == 0)
+    {
+      if (x->objects->len != y->objects->len)
+        return x->objects->len == 0 ? 1 : -1;
+      if (x->bytes != y->bytes)
+        return x->bytes > y->bytes ? -1 : 1;
+      if (x->blocks != y->blocks)
+        return x->blocks > y->blocks ? -1 : 1;
+      if ((c = g_strcmp0 (x->alloc_type, y->alloc_type)) != 0)
+        return c;
+      return x->site < y->site ? -1 : x->site > y->site;
+    }
+  ox = &g_array_index (x->objects, LingerFindingObject, 0);
+  oy = &g_array_index (y->objects, LingerFindingObject, 0);
   if (x->count != y->count)
     return x->count > y->count ? -1 : 1;
   if ((c = strcmp (ox->type, oy->type)) != 0)
@@ -444,6 +461,12 @@ linger_findings_compute_with_options (const LingerGraph           *graph,
   g_clear_pointer (&ctx.retention, linger_retention_free);
   g_ptr_array_sort (entries, compare_entries);
   return g_steal_pointer (&entries);
+}
+
+void
+linger_findings_sort (GPtrArray *findings)
+{
+  g_ptr_array_sort (findings, compare_entries);
 }
 
 GPtrArray *

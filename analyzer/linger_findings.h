@@ -20,12 +20,20 @@
  *   garbage at the snapshot (live ones on request).
  * uncollectable (error): objects in gc.garbage.
  * resurrected (warning): objects whose __del__ ran, alive again.
+ *
+ * From allocation tracking (format 1.2), not from a snapshot's graph
+ * (linger_findings_alloc.c); their `objects` is empty:
+ * leak (warning): native blocks still allocated when the process ended,
+ *   by allocation site, start-up and shutdown allocations left out.
+ * gc-collected (info): objects that only the cyclic GC freed, by
+ *   allocation site and type: each was in a reference cycle.
  */
 #pragma once
 
 #include <glib.h>
 
 #include "linger_graph.h"
+#include "linger_sites.h"
 
 G_BEGIN_DECLS
 
@@ -37,6 +45,8 @@ G_BEGIN_DECLS
 #define LINGER_FINDING_REFERENCE_CYCLE     "reference-cycle"
 #define LINGER_FINDING_UNCOLLECTABLE       "uncollectable"
 #define LINGER_FINDING_RESURRECTED         "resurrected"
+#define LINGER_FINDING_LEAK                "leak"
+#define LINGER_FINDING_GC_COLLECTED        "gc-collected"
 
 typedef enum
 {
@@ -51,6 +61,7 @@ typedef struct
   guint64     address;
   guint64     size;
   guint32     node;        /* its node in the graph */
+  guint32     site;        /* allocation site id from OBJECT_SITES, 0 if unknown */
 } LingerFindingObject;
 
 typedef struct
@@ -103,6 +114,20 @@ typedef struct
   /* With LingerFindingsOptions.instances: every instance of the group
    * (count of them), the example first, each a LingerFinding with count 1. */
   GPtrArray      *instances;
+
+  /* leak and gc-collected: where the blocks or objects were allocated
+   * (0 if unknown), how many and how large. */
+  guint32         site;
+  guint64         blocks;          /* leak: blocks; gc-collected: objects */
+  guint64         bytes;
+  /* gc-collected only. */
+  const char     *alloc_type;      /* owned by the trace */
+  const char     *cycle_kind;      /* "bound-method", "closure", "other" */
+  guint64         allocs;          /* allocated at the site in all */
+  guint64         site_frees;      /* freed, by any means */
+  double          gc_share;        /* of the site's frees, those the GC did */
+  char           *example;         /* a path of such a cycle, or NULL */
+  gboolean        example_is_generic;
 } LingerFinding;
 
 typedef struct
@@ -127,6 +152,34 @@ GPtrArray  *linger_findings_compute       (const LingerGraph *graph,
                                            gboolean           group);
 
 void        linger_finding_free           (LingerFinding *finding);
+
+/* What the report says about allocation tracking besides its findings. */
+typedef struct
+{
+  gboolean present;           /* the trace has allocation records */
+  gboolean native;            /* native (malloc) tracking was on */
+  /* Whether leaks can be known: the trace is complete and has the final
+   * flush's live blocks.  Without, no leak finding is made. */
+  gboolean leaks_known;
+  guint64  not_counted_blocks; /* native blocks left at exit by start-up or shutdown */
+  guint64  not_counted_bytes;
+  guint    hidden_leaks;       /* leak groups beyond the shown ones (without --all) */
+  guint    hidden_gc_collected;
+} LingerAllocSummary;
+
+/* Appends the findings of allocation tracking (leak, gc-collected) of
+ * @trace to @findings and sorts them all again.  The gc-collected ones
+ * reuse the path of a cycle finding already in @findings whose objects
+ * were allocated at the same site. */
+void        linger_findings_add_alloc     (GPtrArray                   *findings,
+                                           const LingerTrace           *trace,
+                                           LingerSites                 *sites,
+                                           const LingerFindingsOptions *options,
+                                           LingerAllocSummary          *summary);
+
+/* Sorts findings: errors first, then by kind, count, type... (the order
+ * linger_findings_compute_with_options() gives). */
+void        linger_findings_sort          (GPtrArray *findings);
 const char *linger_severity_name          (LingerSeverity severity);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LingerFinding, linger_finding_free)

@@ -18,20 +18,30 @@
 static const char usage_text[] =
   "Usage:\n"
   "  linger run [--output FILE] [--snapshot-interval SECONDS]\n"
-  "             [--snapshot-signal SIGUSR1|SIGUSR2|SIGRTMIN+N|off] [--] COMMAND [ARG...]\n"
+  "             [--snapshot-signal SIGUSR1|SIGUSR2|SIGRTMIN+N|off]\n"
+  "             [--native|--no-native] [--native-depth=N] [--python-depth=N]\n"
+  "             [--no-alloc] [--] COMMAND [ARG...]\n"
   "      Run COMMAND with the linger shim preloaded; every process that runs\n"
   "      Python writes a trace.  --output names the trace of COMMAND itself.\n"
   "      A snapshot is taken at exit, whenever the program receives the\n"
   "      snapshot signal (default SIGUSR2; the program's own handler for it\n"
   "      still runs), and every SECONDS with --snapshot-interval.\n"
-  "  linger report [--format=text|json] [--all|--instances] [--live-cycles] TRACE\n"
+  "      Allocations are tracked with their sites: --native also tracks\n"
+  "      malloc and co. (native leaks), --no-native does not; --native-depth\n"
+  "      and --python-depth set the frames kept per stack (1 to 256);\n"
+  "      --no-alloc turns allocation tracking off.\n"
+  "  linger report [--format=text|json] [--all|--instances] [--live-cycles]\n"
+  "                [--stacks] TRACE\n"
   "      Analyse a trace: objects kept alive by their own finalizer, a weak\n"
   "      reference's callback, a weak container or an atexit callback;\n"
   "      reference cycles (through a bound method, a closure, or any other\n"
   "      that only the cyclic GC can free); gc.garbage; resurrected objects.\n"
   "      --all lists every instance instead of one example per group,\n"
   "      --instances lists them inside their group, --live-cycles reports\n"
-  "      reference cycles the program still holds too.\n"
+  "      reference cycles the program still holds too.  With allocation\n"
+  "      tracking: where each object was allocated, native leaks, objects\n"
+  "      only the cyclic GC freed; --stacks shows whole allocation stacks\n"
+  "      (5 frames by default).\n"
   "  linger report --diff [--snapshots=I,J] [--format=text|json] TRACE [TRACE2]\n"
   "      What grew between two snapshots, by type, and the findings that are\n"
   "      new in the later one: the first and the last snapshot of TRACE, the\n"
@@ -138,6 +148,7 @@ cmd_report (int    argc,
   g_autofree char *snapshots = NULL;
   gboolean instances = FALSE;
   gboolean live_cycles = FALSE;
+  gboolean stacks = FALSE;
   LingerFindingsOptions options = { 0 };
   g_auto(GStrv) files = NULL;
   g_autoptr(GError) error = NULL;
@@ -153,6 +164,7 @@ cmd_report (int    argc,
     { "instances", 0, 0, G_OPTION_ARG_NONE, &instances, "List every instance inside its group", NULL },
     { "live-cycles", 0, 0, G_OPTION_ARG_NONE, &live_cycles,
       "Also report reference cycles the program still holds", NULL },
+    { "stacks", 0, 0, G_OPTION_ARG_NONE, &stacks, "Show whole allocation stacks (text)", NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "TRACE" },
     { NULL }
   };
@@ -194,8 +206,17 @@ cmd_report (int    argc,
   if (json)
     linger_report_json (analysis, out);
   else
-    linger_report_text (analysis, use_color (), out);
+    linger_report_text_full (analysis, use_color (), stacks ? G_MAXUINT : LINGER_REPORT_DEFAULT_FRAMES, out);
   return write_stdout (out);
+}
+
+/* --native-depth=N, --python-depth=N: frames per stack, 1 to 256. */
+static gboolean
+parse_depth (const char *value)
+{
+  guint64 n;
+
+  return g_ascii_string_to_unsigned (value, 10, 1, 256, &n, NULL);
 }
 
 static int
@@ -252,6 +273,31 @@ cmd_run (int    argc,
             }
           else
             g_setenv ("LINGER_SNAPSHOT_SIGNAL", value, TRUE);
+        }
+      else if (strcmp (arg, "--native") == 0)
+        g_setenv ("LINGER_NATIVE", "1", TRUE);
+      else if (strcmp (arg, "--no-native") == 0)
+        g_setenv ("LINGER_NATIVE", "0", TRUE);
+      else if (strcmp (arg, "--no-alloc") == 0)
+        g_setenv ("LINGER_ALLOC", "0", TRUE);
+      else if (strcmp (arg, "--native-depth") == 0 || g_str_has_prefix (arg, "--native-depth=")
+               || strcmp (arg, "--python-depth") == 0 || g_str_has_prefix (arg, "--python-depth="))
+        {
+          gboolean native = g_str_has_prefix (arg, "--native-depth");
+          const char *name = native ? "--native-depth" : "--python-depth";
+          const char *eq = strchr (arg, '=');
+          const char *value;
+
+          if (eq != NULL)
+            value = eq + 1;
+          else if (i + 1 < argc)
+            value = argv[++i];
+          else
+            return usage_error ("%s needs a number of frames", name);
+          if (!parse_depth (value))
+            return usage_error ("%s wants a number of frames from 1 to 256, not '%s'", name, value);
+          /* Unset, the shim keeps its own default. */
+          g_setenv (native ? "LINGER_NATIVE_DEPTH" : "LINGER_PYTHON_DEPTH", value, TRUE);
         }
       else if (strcmp (arg, "--help") == 0 || strcmp (arg, "-h") == 0)
         {

@@ -46,6 +46,16 @@ record_type_name (guint16 type)
     case LINGER_REC_SNAPSHOT_END: return "SNAPSHOT_END";
     case LINGER_REC_MESSAGE: return "MESSAGE";
     case LINGER_REC_ATEXIT: return "ATEXIT";
+    case LINGER_REC_OBJECT_SITES: return "OBJECT_SITES";
+    case LINGER_REC_ALLOC_INFO: return "ALLOC_INFO";
+    case LINGER_REC_MODULES: return "MODULES";
+    case LINGER_REC_NATIVE_STACK: return "NATIVE_STACK";
+    case LINGER_REC_PY_FRAMES: return "PY_FRAMES";
+    case LINGER_REC_PY_STACK: return "PY_STACK";
+    case LINGER_REC_SITES: return "SITES";
+    case LINGER_REC_SITE_STATS: return "SITE_STATS";
+    case LINGER_REC_GC_FREES: return "GC_FREES";
+    case LINGER_REC_LIVE_BLOCKS: return "LIVE_BLOCKS";
     case LINGER_REC_END: return "END";
     default: return "unknown";
     }
@@ -83,6 +93,7 @@ linger_snapshot_new (void)
   s->finalizers = g_array_new (FALSE, FALSE, sizeof (linger_finalizer_entry));
   s->weakrefs = g_array_new (FALSE, FALSE, sizeof (linger_weakref_entry));
   s->atexits = g_array_new (FALSE, FALSE, sizeof (linger_atexit_entry));
+  s->object_sites = g_array_new (FALSE, FALSE, sizeof (linger_object_site_entry));
   return s;
 }
 
@@ -97,6 +108,7 @@ linger_snapshot_free (LingerSnapshot *s)
   g_array_unref (s->finalizers);
   g_array_unref (s->weakrefs);
   g_array_unref (s->atexits);
+  g_array_unref (s->object_sites);
   g_free (s);
 }
 
@@ -121,6 +133,7 @@ trace_new (void)
   t->string_chunk = g_string_chunk_new (4096);
   t->strings = g_ptr_array_new ();
   g_ptr_array_add (t->strings, NULL);
+  t->alloc = linger_alloc_new ();
   return t;
 }
 
@@ -136,6 +149,7 @@ linger_trace_free (LingerTrace *t)
   g_ptr_array_unref (t->strings);
   g_string_chunk_free (t->string_chunk);
   g_free (t->incomplete_reason);
+  linger_alloc_free (t->alloc);
   g_free (t);
 }
 
@@ -433,6 +447,20 @@ read_snapshot_end (Reader       *r,
   return TRUE;
 }
 
+/* A site id in a block, a snapshot or totals: 0 (none) or defined. */
+static gboolean
+check_site (Reader     *r,
+            guint32     site,
+            const char *what,
+            gsize       offset,
+            guint16     type,
+            GError    **error)
+{
+  if (site == 0 || linger_alloc_site (r->trace->alloc, site) != NULL)
+    return TRUE;
+  return corrupt (error, offset, type, "%s uses site id %u, which is not defined", what, site);
+}
+
 static gboolean
 check_entries (Reader       *r,
                guint16       type,
@@ -495,6 +523,15 @@ check_entries (Reader       *r,
           }
           break;
 
+        case LINGER_REC_OBJECT_SITES:
+          {
+            linger_object_site_entry e;
+            memcpy (&e, entries + (gsize) i * sizeof e, sizeof e);
+            if (!check_site (r, e.site, "object site", offset, type, error))
+              return FALSE;
+          }
+          break;
+
         case LINGER_REC_WEAKREFS:
           {
             linger_weakref_entry e;
@@ -532,6 +569,7 @@ read_batch (Reader       *r,
     case LINGER_REC_FINALIZERS: entry_size = sizeof (linger_finalizer_entry); break;
     case LINGER_REC_WEAKREFS: entry_size = sizeof (linger_weakref_entry); break;
     case LINGER_REC_ATEXIT: entry_size = sizeof (linger_atexit_entry); break;
+    case LINGER_REC_OBJECT_SITES: entry_size = sizeof (linger_object_site_entry); break;
     default: g_assert_not_reached ();
     }
 
@@ -557,10 +595,307 @@ read_batch (Reader       *r,
     case LINGER_REC_FINALIZERS: dest = r->open->finalizers; break;
     case LINGER_REC_WEAKREFS: dest = r->open->weakrefs; break;
     case LINGER_REC_ATEXIT: dest = r->open->atexits; break;
+    case LINGER_REC_OBJECT_SITES: dest = r->open->object_sites; break;
     default: g_assert_not_reached ();
     }
   g_array_append_vals (dest, rec + sizeof b, b.count);
   return TRUE;
+}
+
+/* ---- Allocation tracking (format 1.2) ------------------------------------ */
+
+/* Ids of frames, stacks and sites are dense from 1, and each definition
+ * takes at least 16 bytes of the file: an id beyond that bound is damage,
+ * and refusing it keeps the id-indexed arrays bounded by the file size. */
+static gboolean
+check_new_id (Reader     *r,
+              guint32     id,
+              guint       defined_len,
+              gboolean    already,
+              const char *what,
+              gsize       offset,
+              guint16     type,
+              GError    **error)
+{
+  if (id == 0)
+    return corrupt (error, offset, type, "%s id 0 is reserved for \"none\"", what);
+  if (id > r->len / 16)
+    return corrupt (error, offset, type, "%s id %u is out of range for a file of %" G_GSIZE_FORMAT " bytes",
+                    what, id, r->len);
+  if (id < defined_len && already)
+    return corrupt (error, offset, type, "%s id %u is defined twice", what, id);
+  return TRUE;
+}
+
+static void
+ensure_len (GArray *array,
+            guint32 id)
+{
+  if (array->len <= id)
+    g_array_set_size (array, id + 1);
+}
+
+static gboolean
+read_alloc_info (Reader       *r,
+                 const guint8 *rec,
+                 guint32       size,
+                 gsize         offset,
+                 GError      **error)
+{
+  LingerAlloc *a = r->trace->alloc;
+
+  if (size < sizeof a->info)
+    return corrupt (error, offset, LINGER_REC_ALLOC_INFO, "size %u is smaller than the record", size);
+  /* The latest is the most complete: totals grow from flush to flush. */
+  memcpy (&a->info, rec, sizeof a->info);
+  a->has_info = TRUE;
+  a->present = TRUE;
+  return TRUE;
+}
+
+static gboolean
+read_native_stack (Reader       *r,
+                   const guint8 *rec,
+                   guint32       size,
+                   gsize         offset,
+                   GError      **error)
+{
+  LingerAlloc *a = r->trace->alloc;
+  linger_rec_native_stack h;
+  LingerStackRef *ref;
+
+  if (size < sizeof h)
+    return corrupt (error, offset, LINGER_REC_NATIVE_STACK, "size %u is smaller than the record", size);
+  memcpy (&h, rec, sizeof h);
+  if ((guint64) h.depth * sizeof (guint64) > size - sizeof h)
+    return corrupt (error, offset, LINGER_REC_NATIVE_STACK,
+                    "%u addresses overflow the record of %u bytes", h.depth, size);
+  if (!check_new_id (r, h.id, a->native_stacks->len,
+                     h.id < a->native_stacks->len && g_array_index (a->native_stacks, LingerStackRef, h.id).defined,
+                     "native stack", offset, LINGER_REC_NATIVE_STACK, error))
+    return FALSE;
+  ensure_len (a->native_stacks, h.id);
+  ref = &g_array_index (a->native_stacks, LingerStackRef, h.id);
+  ref->start = a->native_pool->len;
+  ref->depth = h.depth;
+  ref->flags = h.flags;
+  ref->generation = h.generation;
+  ref->defined = 1;
+  g_array_append_vals (a->native_pool, rec + sizeof h, h.depth);
+  a->present = TRUE;
+  return TRUE;
+}
+
+static gboolean
+read_py_stack (Reader       *r,
+               const guint8 *rec,
+               guint32       size,
+               gsize         offset,
+               GError      **error)
+{
+  LingerAlloc *a = r->trace->alloc;
+  linger_rec_py_stack h;
+  LingerStackRef *ref;
+
+  if (size < sizeof h)
+    return corrupt (error, offset, LINGER_REC_PY_STACK, "size %u is smaller than the record", size);
+  memcpy (&h, rec, sizeof h);
+  if ((guint64) h.depth * sizeof (guint32) > size - sizeof h)
+    return corrupt (error, offset, LINGER_REC_PY_STACK,
+                    "%u frame ids overflow the record of %u bytes", h.depth, size);
+  if (!check_new_id (r, h.id, a->py_stacks->len,
+                     h.id < a->py_stacks->len && g_array_index (a->py_stacks, LingerStackRef, h.id).defined,
+                     "Python stack", offset, LINGER_REC_PY_STACK, error))
+    return FALSE;
+  for (guint32 i = 0; i < h.depth; i++)
+    {
+      guint32 frame;
+
+      memcpy (&frame, rec + sizeof h + (gsize) i * sizeof frame, sizeof frame);
+      if (linger_alloc_py_frame (a, frame) == NULL)
+        return corrupt (error, offset, LINGER_REC_PY_STACK,
+                        "Python stack %u uses frame id %u, which is not defined", h.id, frame);
+    }
+  ensure_len (a->py_stacks, h.id);
+  ref = &g_array_index (a->py_stacks, LingerStackRef, h.id);
+  ref->start = a->py_pool->len;
+  ref->depth = h.depth;
+  ref->flags = h.flags;
+  ref->defined = 1;
+  g_array_append_vals (a->py_pool, rec + sizeof h, h.depth);
+  a->present = TRUE;
+  return TRUE;
+}
+
+/* One entry of an allocation batch: validated, then kept. */
+static gboolean
+read_alloc_entry (Reader       *r,
+                  guint16       type,
+                  const guint8 *entry,
+                  gsize         offset,
+                  GError      **error)
+{
+  LingerAlloc *a = r->trace->alloc;
+
+  switch (type)
+    {
+    case LINGER_REC_MODULES:
+      {
+        linger_module_entry e;
+        memcpy (&e, entry, sizeof e);
+        if (!check_string (r, e.path, "module path", offset, type, error)
+            || !check_string (r, e.build_id, "module build id", offset, type, error))
+          return FALSE;
+        if (e.start > e.end)
+          return corrupt (error, offset, type, "module starts at 0x%" G_GINT64_MODIFIER "x, after its end 0x%"
+                          G_GINT64_MODIFIER "x", e.start, e.end);
+        g_array_append_val (a->modules, e);
+      }
+      break;
+
+    case LINGER_REC_PY_FRAMES:
+      {
+        linger_py_frame_entry e;
+        memcpy (&e, entry, sizeof e);
+        if (!check_new_id (r, e.id, a->py_frames->len, linger_alloc_py_frame (a, e.id) != NULL,
+                           "Python frame", offset, type, error)
+            || !check_string (r, e.filename, "frame file name", offset, type, error)
+            || !check_string (r, e.function, "frame function", offset, type, error))
+          return FALSE;
+        ensure_len (a->py_frames, e.id);
+        g_array_index (a->py_frames, linger_py_frame_entry, e.id) = e;
+      }
+      break;
+
+    case LINGER_REC_SITES:
+      {
+        linger_site_entry e;
+        guint32 depth;
+        guint32 generation;
+        memcpy (&e, entry, sizeof e);
+        if (!check_new_id (r, e.id, a->sites->len, linger_alloc_site (a, e.id) != NULL,
+                           "site", offset, type, error)
+            || !check_enum (r, e.domain, LINGER_DOMAIN_PY_RAW, LINGER_DOMAIN_NATIVE,
+                            "site domain", offset, type, error))
+          return FALSE;
+        /* Stacks are defined before a site refers to them. */
+        if (e.py_stack != 0 && linger_alloc_py_stack (a, e.py_stack, &depth) == NULL)
+          return corrupt (error, offset, type, "site %u uses Python stack id %u, which is not defined",
+                          e.id, e.py_stack);
+        if (e.native_stack != 0 && linger_alloc_native_stack (a, e.native_stack, &depth, &generation) == NULL)
+          return corrupt (error, offset, type, "site %u uses native stack id %u, which is not defined",
+                          e.id, e.native_stack);
+        ensure_len (a->sites, e.id);
+        g_array_index (a->sites, linger_site_entry, e.id) = e;
+      }
+      break;
+
+    case LINGER_REC_SITE_STATS:
+      {
+        linger_site_stats_entry e;
+        memcpy (&e, entry, sizeof e);
+        if (e.site == 0)
+          return corrupt (error, offset, type, "site totals for site id 0");
+        if (!check_site (r, e.site, "site totals", offset, type, error))
+          return FALSE;
+        ensure_len (a->site_stats, e.site);
+        g_array_index (a->site_stats, linger_site_stats_entry, e.site) = e;
+      }
+      break;
+
+    case LINGER_REC_GC_FREES:
+      {
+        linger_gc_free_entry e;
+        memcpy (&e, entry, sizeof e);
+        /* Site 0: objects allocated before tracking started. */
+        if (!check_site (r, e.site, "GC frees", offset, type, error)
+            || !check_string (r, e.type_name, "GC frees type name", offset, type, error)
+            || !check_enum (r, e.kind, LINGER_CYCLE_OTHER, LINGER_CYCLE_CLOSURE,
+                            "cycle kind", offset, type, error))
+          return FALSE;
+        g_array_append_val (a->gc_frees, e);
+      }
+      break;
+
+    case LINGER_REC_LIVE_BLOCKS:
+      {
+        linger_block_entry e;
+        memcpy (&e, entry, sizeof e);
+        if (!check_site (r, e.site, "live block", offset, type, error))
+          return FALSE;
+        g_array_append_val (a->live_blocks, e);
+      }
+      break;
+
+    default:
+      g_assert_not_reached ();
+    }
+  return TRUE;
+}
+
+/* Allocation batches may come inside a snapshot or outside: the shim
+ * writes them at flush points, which a snapshot is one of. */
+static gboolean
+read_alloc_batch (Reader       *r,
+                  guint16       type,
+                  const guint8 *rec,
+                  guint32       size,
+                  gsize         offset,
+                  GError      **error)
+{
+  linger_rec_batch b;
+  gsize entry_size;
+
+  switch (type)
+    {
+    case LINGER_REC_MODULES: entry_size = sizeof (linger_module_entry); break;
+    case LINGER_REC_PY_FRAMES: entry_size = sizeof (linger_py_frame_entry); break;
+    case LINGER_REC_SITES: entry_size = sizeof (linger_site_entry); break;
+    case LINGER_REC_SITE_STATS: entry_size = sizeof (linger_site_stats_entry); break;
+    case LINGER_REC_GC_FREES: entry_size = sizeof (linger_gc_free_entry); break;
+    case LINGER_REC_LIVE_BLOCKS: entry_size = sizeof (linger_block_entry); break;
+    default: g_assert_not_reached ();
+    }
+
+  if (size < sizeof b)
+    return corrupt (error, offset, type, "size %u is smaller than the batch head", size);
+  memcpy (&b, rec, sizeof b);
+  if ((guint64) b.count * entry_size + sizeof b != size)
+    return corrupt (error, offset, type,
+                    "%u entries of %" G_GSIZE_FORMAT " bytes do not fill the record of %u bytes",
+                    b.count, entry_size, size);
+  for (guint32 i = 0; i < b.count; i++)
+    if (!read_alloc_entry (r, type, rec + sizeof b + (gsize) i * entry_size, offset, error))
+      return FALSE;
+  if (type == LINGER_REC_LIVE_BLOCKS)
+    r->trace->alloc->saw_live_blocks = TRUE;
+  r->trace->alloc->present = TRUE;
+  return TRUE;
+}
+
+static int
+compare_object_sites (const void *a,
+                      const void *b)
+{
+  const linger_object_site_entry *x = a;
+  const linger_object_site_entry *y = b;
+
+  return x->address < y->address ? -1 : x->address > y->address;
+}
+
+/* Once every record is read: the lookups want sorted arrays. */
+static void
+finish_alloc (LingerTrace *t)
+{
+  linger_alloc_finish (t->alloc);
+  for (guint i = 0; i < t->snapshots->len; i++)
+    {
+      LingerSnapshot *s = g_ptr_array_index (t->snapshots, i);
+
+      if (s->object_sites->len > 1)
+        qsort (s->object_sites->data, s->object_sites->len, sizeof (linger_object_site_entry),
+               compare_object_sites);
+    }
 }
 
 static gboolean
@@ -609,7 +944,18 @@ read_record (Reader       *r,
     case LINGER_REC_FINALIZERS:
     case LINGER_REC_WEAKREFS:
     case LINGER_REC_ATEXIT:
+    case LINGER_REC_OBJECT_SITES:
       return read_batch (r, type, rec, size, offset, error);
+    case LINGER_REC_ALLOC_INFO: return read_alloc_info (r, rec, size, offset, error);
+    case LINGER_REC_NATIVE_STACK: return read_native_stack (r, rec, size, offset, error);
+    case LINGER_REC_PY_STACK: return read_py_stack (r, rec, size, offset, error);
+    case LINGER_REC_MODULES:
+    case LINGER_REC_PY_FRAMES:
+    case LINGER_REC_SITES:
+    case LINGER_REC_SITE_STATS:
+    case LINGER_REC_GC_FREES:
+    case LINGER_REC_LIVE_BLOCKS:
+      return read_alloc_batch (r, type, rec, size, offset, error);
     case LINGER_REC_SNAPSHOT_END: return read_snapshot_end (r, rec, size, offset, error);
     case LINGER_REC_MESSAGE: return read_message (r, rec, size, offset, error);
     case LINGER_REC_END: return read_end (r, rec, size, offset, error);
@@ -759,6 +1105,8 @@ linger_trace_new_from_data (const guint8  *data,
         return NULL;
       offset += h.size;
     }
+
+  finish_alloc (trace);
 
   if (r.seen_end)
     {

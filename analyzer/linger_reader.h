@@ -15,6 +15,7 @@
 
 #include <glib.h>
 
+#include "linger_alloc.h"
 #include "linger_trace_format.h"
 
 G_BEGIN_DECLS
@@ -41,6 +42,9 @@ typedef struct
   GArray     *finalizers;     /* linger_finalizer_entry */
   GArray     *weakrefs;       /* linger_weakref_entry */
   GArray     *atexits;        /* linger_atexit_entry (format 1.1; empty in 1.0) */
+  /* Object -> allocation site (format 1.2), sorted by address once the
+   * trace is read (linger_object_sites_lookup()); empty without. */
+  GArray     *object_sites;   /* linger_object_site_entry */
 } LingerSnapshot;
 
 typedef struct
@@ -73,6 +77,10 @@ typedef struct
   guint32     exit_path;      /* linger_exit_path from END; UNKNOWN without END */
   char       *incomplete_reason; /* NULL when complete */
   guint64     n_unknown_records; /* skipped for forward compatibility */
+
+  /* Allocation tracking (format 1.2): never NULL; alloc->present is
+   * FALSE for a trace without allocation records. */
+  LingerAlloc *alloc;
 
   /* String table: strings[id], strings[0] is NULL (LINGER_STRING_NONE). */
   GPtrArray  *strings;

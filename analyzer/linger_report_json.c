@@ -71,6 +71,7 @@ typedef struct
   GString *out;
   guint    depth;
   gboolean has_items;   /* the open container has at least one value */
+  LingerSites *sites;   /* resolves allocation sites; NULL: all null */
 } Json;
 
 static void
@@ -154,6 +155,18 @@ json_bool (Json       *j,
 }
 
 static void
+json_double (Json       *j,
+             const char *key,
+             double      value)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  json_item (j, key);
+  /* Locale-independent, and short: 0.5, not 0.50000000000000000. */
+  g_string_append (j->out, g_ascii_formatd (buf, sizeof buf, "%.4g", value));
+}
+
+static void
 json_address (Json       *j,
               const char *key,
               guint64     address)
@@ -226,6 +239,51 @@ write_trace (Json                 *j,
 }
 
 static void
+write_frame (Json              *j,
+             const LingerFrame *f)
+{
+  json_open (j, NULL, '{');
+  json_string (j, "kind", f->kind == LINGER_FRAME_PYTHON ? "python" : "native");
+  json_string (j, "function", f->function);
+  json_string (j, "file", f->file);
+  json_uint (j, "line", f->line);
+  json_string (j, "module", f->module);
+  if (f->has_address)
+    json_address (j, "address", f->address);
+  else
+    json_string (j, "address", NULL);
+  json_close (j, '}');
+}
+
+/* "allocated_at": null, or where the allocation site's code is and its
+ * whole stack, innermost first. */
+static void
+write_allocated_at (Json       *j,
+                    const char *key,
+                    guint32     site_id)
+{
+  const LingerSite *site = j->sites != NULL && site_id != 0 ? linger_sites_get (j->sites, site_id) : NULL;
+  const LingerFrame *at;
+
+  if (site == NULL)
+    {
+      json_string (j, key, NULL);
+      return;
+    }
+  at = site->at >= 0 ? &g_array_index (site->frames, LingerFrame, site->at) : NULL;
+  json_open (j, key, '{');
+  json_string (j, "file", at != NULL ? at->file : NULL);
+  json_uint (j, "line", at != NULL ? at->line : 0);
+  json_string (j, "function", at != NULL ? at->function : NULL);
+  json_string (j, "module", at != NULL ? at->module : NULL);
+  json_open (j, "stack", '[');
+  for (guint i = 0; i < site->frames->len; i++)
+    write_frame (j, &g_array_index (site->frames, LingerFrame, i));
+  json_close (j, ']');
+  json_close (j, '}');
+}
+
+static void
 write_strings (Json            *j,
                const char      *key,
                const GPtrArray *strings)
@@ -250,7 +308,7 @@ write_objects (Json         *j,
       json_string (j, "type", o->type);
       json_address (j, "address", o->address);
       json_uint (j, "size", o->size);
-      json_string (j, "allocated_at", NULL);
+      write_allocated_at (j, "allocated_at", o->site);
       json_close (j, '}');
     }
   json_close (j, ']');
@@ -278,11 +336,48 @@ write_instance (Json                *j,
   json_close (j, '}');
 }
 
+/* leak and gc-collected: no objects, a site and totals instead. */
+static void
+write_alloc_finding (Json                *j,
+                     const char          *key,
+                     const LingerFinding *f)
+{
+  json_open (j, key, '{');
+  json_string (j, "kind", f->kind);
+  json_string (j, "severity", linger_severity_name (f->severity));
+  if (strcmp (f->kind, LINGER_FINDING_LEAK) == 0)
+    {
+      json_uint (j, "blocks", f->blocks);
+      json_uint (j, "bytes", f->bytes);
+      write_allocated_at (j, "allocated_at", f->site);
+      json_string (j, "hint", f->hint);
+    }
+  else
+    {
+      json_string (j, "type", f->alloc_type);
+      json_string (j, "cycle_kind", f->cycle_kind);
+      json_uint (j, "count", f->blocks);
+      json_uint (j, "bytes", f->bytes);
+      json_uint (j, "allocs", f->allocs);
+      json_double (j, "gc_share", f->gc_share);
+      write_allocated_at (j, "allocated_at", f->site);
+      json_string (j, "example", f->example);
+      json_bool (j, "example_is_generic", f->example_is_generic);
+      json_string (j, "hint", f->hint);
+    }
+  json_close (j, '}');
+}
+
 static void
 write_finding_keyed (Json                *j,
                      const char          *key,
                      const LingerFinding *f)
 {
+  if (f->objects->len == 0)
+    {
+      write_alloc_finding (j, key, f);
+      return;
+    }
   json_open (j, key, '{');
   json_string (j, "kind", f->kind);
   json_string (j, "severity", linger_severity_name (f->severity));
@@ -333,15 +428,54 @@ write_finding (Json                *j,
   write_finding_keyed (j, NULL, f);
 }
 
+/* What allocation tracking saw and could not see. */
+static void
+write_allocations (Json                 *j,
+                   const LingerAnalysis *a)
+{
+  const LingerAlloc *al = a->trace->alloc;
+  const linger_rec_alloc_info *info = &al->info;
+  g_autoptr(GPtrArray) blind = NULL;
+
+  if (!al->has_info)
+    {
+      json_string (j, "allocations", NULL);
+      return;
+    }
+  blind = linger_alloc_blind_spots (al);
+  json_open (j, "allocations", '{');
+  json_bool (j, "python", (info->flags & LINGER_ALLOC_PYTHON) != 0);
+  json_bool (j, "native", (info->flags & LINGER_ALLOC_NATIVE) != 0);
+  json_bool (j, "native_stacks", (info->flags & LINGER_ALLOC_NATIVE_STACKS) != 0);
+  json_uint (j, "python_depth", info->python_depth);
+  json_uint (j, "native_depth", info->native_depth);
+  json_uint (j, "python_allocs", info->python_allocs);
+  json_uint (j, "native_allocs", info->native_allocs);
+  json_uint (j, "untracked", info->untracked);
+  json_uint (j, "peak_live_blocks", info->peak_live_blocks);
+  json_uint (j, "table_bytes", info->table_bytes);
+  json_uint (j, "gc_collections", info->gc_collections);
+  json_uint (j, "not_counted_blocks", a->alloc_summary.not_counted_blocks);
+  json_uint (j, "not_counted_bytes", a->alloc_summary.not_counted_bytes);
+  /* Whether the leak findings mean anything: native tracking was on
+   * and the trace has the end of the process. */
+  json_bool (j, "leaks_known", a->alloc_summary.leaks_known);
+  json_uint (j, "hidden_leaks", a->alloc_summary.hidden_leaks);
+  json_uint (j, "hidden_gc_collected", a->alloc_summary.hidden_gc_collected);
+  write_strings (j, "blind_spots", blind);
+  json_close (j, '}');
+}
+
 void
 linger_report_json (const LingerAnalysis *a,
                     GString              *out)
 {
-  Json j = { .out = out };
+  Json j = { .out = out, .sites = a->sites };
 
   json_open (&j, NULL, '{');
   json_string (&j, "linger_version", LINGER_VERSION);
   write_trace (&j, a);
+  write_allocations (&j, a);
   json_open (&j, "findings", '[');
   for (guint i = 0; i < a->findings->len; i++)
     write_finding (&j, g_ptr_array_index (a->findings, i));
@@ -391,7 +525,7 @@ void
 linger_report_json_diff (const LingerDiff *d,
                          GString          *out)
 {
-  Json j = { .out = out };
+  Json j = { .out = out, .sites = d->after->sites };
   const LingerDiffTotals *b = &d->before_totals;
   const LingerDiffTotals *a = &d->after_totals;
 

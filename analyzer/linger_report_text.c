@@ -7,8 +7,10 @@
 
 typedef struct
 {
-  GString  *out;
-  gboolean  color;
+  GString     *out;
+  gboolean     color;
+  LingerSites *sites;       /* NULL: no allocation sites shown */
+  guint        max_frames;  /* of an allocation stack */
 } Text;
 
 #define BOLD    "\033[1m"
@@ -77,6 +79,61 @@ append_bytes (GString *out,
 }
 
 static void
+write_allocations (Text                 *t,
+                   const LingerAnalysis *a)
+{
+  const LingerAlloc *al = a->trace->alloc;
+  const linger_rec_alloc_info *info = &al->info;
+  const LingerAllocSummary *sum = &a->alloc_summary;
+  g_autoptr(GPtrArray) blind = NULL;
+
+  if (!al->has_info)
+    return;
+  field (t, "allocations:");
+  if (info->flags & LINGER_ALLOC_PYTHON)
+    g_string_append_printf (t->out, "python sites yes (depth %u)", info->python_depth);
+  else
+    g_string_append (t->out, "python sites no");
+  if (info->flags & LINGER_ALLOC_NATIVE)
+    {
+      if (info->flags & LINGER_ALLOC_NATIVE_STACKS)
+        g_string_append_printf (t->out, ", native yes (depth %u)", info->native_depth);
+      else
+        g_string_append (t->out, ", native yes (no stacks)");
+    }
+  else
+    g_string_append (t->out, ", native no");
+  g_string_append_printf (t->out, ", %" G_GUINT64_FORMAT " allocations tracked, peak %" G_GUINT64_FORMAT
+                          " live blocks, tables ", info->python_allocs + info->native_allocs,
+                          info->peak_live_blocks);
+  append_bytes (t->out, info->table_bytes);
+  g_string_append_c (t->out, '\n');
+
+  if (info->flags & LINGER_ALLOC_NATIVE)
+    {
+      field (t, "leaks:");
+      if (!sum->leaks_known)
+        g_string_append (t->out, "unknown: the trace does not reach the end of the process, so which "
+                                 "blocks are never freed cannot be known\n");
+      else
+        {
+          g_string_append_printf (t->out, "not counted: %" G_GUINT64_FORMAT " blocks, ",
+                                  sum->not_counted_blocks);
+          append_bytes (t->out, sum->not_counted_bytes);
+          g_string_append (t->out, " allocated during interpreter start-up/shutdown\n");
+        }
+    }
+
+  blind = linger_alloc_blind_spots (al);
+  for (guint i = 0; i < blind->len; i++)
+    {
+      field (t, i == 0 ? "not seen:" : "");
+      append_safe (t, g_ptr_array_index (blind, i));
+      g_string_append_c (t->out, '\n');
+    }
+}
+
+static void
 write_header (Text                 *t,
               const LingerAnalysis *a)
 {
@@ -142,6 +199,8 @@ write_header (Text                 *t,
       append_bytes (t->out, a->dominators->garbage_bytes);
       g_string_append (t->out, " that no root reaches (cycles the collector has not freed yet)\n");
     }
+
+  write_allocations (t, a);
 
   field (t, "status:");
   if (tr->complete && tr->exit_path == LINGER_EXIT_UNDERSCORE)
@@ -215,11 +274,106 @@ same_steps (const GPtrArray *a,
   return TRUE;
 }
 
+/* "allocated: app.py:12 in make_conn", then the stack below it. */
+static void
+write_site (Text    *t,
+            guint32  site_id)
+{
+  const LingerSite *site = t->sites != NULL && site_id != 0 ? linger_sites_get (t->sites, site_id) : NULL;
+  guint shown;
+
+  if (site == NULL || site->frames->len == 0)
+    return;
+  g_string_append_printf (t->out, "    %-10s ", "allocated:");
+  append_safe (t, site->summary != NULL ? site->summary : "?");
+  g_string_append_c (t->out, '\n');
+  if (site->frames->len < 2)
+    return;
+  shown = MIN (site->frames->len, t->max_frames);
+  for (guint i = 0; i < shown; i++)
+    {
+      const LingerFrame *f = &g_array_index (site->frames, LingerFrame, i);
+      g_autoptr(GString) line = g_string_new (NULL);
+
+      linger_frame_append (line, f);
+      g_string_append_printf (t->out, "    %-10s %s", i == 0 ? "stack:" : "", (gint) i == site->at ? "→ " : "  ");
+      append_safe (t, line->str);
+      if (f->inlined)
+        g_string_append (t->out, " (inlined)");
+      g_string_append_c (t->out, '\n');
+    }
+  if (shown < site->frames->len)
+    g_string_append_printf (t->out, "    %-10s   … %u more frames (--stacks shows them all)\n", "",
+                            site->frames->len - shown);
+}
+
+/* leak and gc-collected. */
+static void
+write_alloc_finding (Text                *t,
+                     const LingerFinding *f)
+{
+  if (strcmp (f->kind, LINGER_FINDING_LEAK) == 0)
+    {
+      g_string_append_printf (t->out, "  %" G_GUINT64_FORMAT " block%s, ", f->blocks, f->blocks == 1 ? "" : "s");
+      append_bytes (t->out, f->bytes);
+      g_string_append (t->out, " never freed\n");
+      write_site (t, f->site);
+    }
+  else
+    {
+      const char *type = linger_describe_short_type (f->alloc_type);
+      const LingerSite *site = t->sites != NULL && f->site != 0 ? linger_sites_get (t->sites, f->site) : NULL;
+
+      g_string_append_printf (t->out, "  %" G_GUINT64_FORMAT " × ", f->blocks);
+      append_safe (t, f->alloc_type);
+      g_string_append (t->out, ", ");
+      append_bytes (t->out, f->bytes);
+      g_string_append_printf (t->out, " freed by the cyclic GC (%s cycle%s)\n", f->cycle_kind,
+                              f->blocks == 1 ? "" : "s");
+      write_site (t, f->site);
+      g_string_append_printf (t->out, "    %-10s ", "share:");
+      if (site != NULL && site->summary != NULL && f->site_frees > 0)
+        {
+          g_string_append_printf (t->out, "%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " ", f->blocks,
+                                  MAX (f->site_frees, f->blocks));
+          append_safe (t, type);
+          g_string_append (t->out, " objects allocated at ");
+          append_safe (t, site->summary);
+          g_string_append (t->out, " were freed only by the cyclic GC\n");
+        }
+      else
+        {
+          g_string_append_printf (t->out, "%" G_GUINT64_FORMAT " ", f->blocks);
+          append_safe (t, type);
+          g_string_append (t->out, site != NULL ? " objects were freed only by the cyclic GC\n"
+                                                : " objects of unknown site (allocated before tracking "
+                                                  "started) were freed only by the cyclic GC\n");
+        }
+      if (f->example != NULL)
+        {
+          g_string_append_printf (t->out, "    %-10s ", "example:");
+          append_safe (t, f->example);
+          g_string_append (t->out, f->example_is_generic ? " (the usual shape, not seen in the snapshot)\n"
+                                                         : " (a cycle of the snapshot from the same site)\n");
+        }
+    }
+  g_string_append_printf (t->out, "    %-10s ", "hint:");
+  append_safe (t, f->hint);
+  g_string_append_c (t->out, '\n');
+}
+
 static void
 write_finding (Text                *t,
                const LingerFinding *f)
 {
-  const LingerFindingObject *o = &g_array_index (f->objects, LingerFindingObject, 0);
+  const LingerFindingObject *o;
+
+  if (f->objects->len == 0)
+    {
+      write_alloc_finding (t, f);
+      return;
+    }
+  o = &g_array_index (f->objects, LingerFindingObject, 0);
 
   g_string_append (t->out, "  ");
   g_string_append_printf (t->out, "%u × ", f->count);
@@ -235,6 +389,7 @@ write_finding (Text                *t,
   else if (f->n_members > 0)
     g_string_append_printf (t->out, ", in a cycle of %u objects", f->n_members);
   g_string_append_c (t->out, '\n');
+  write_site (t, o->site);
 
   /* What fixing it gives back: the objects only this finding keeps. */
   g_string_append_printf (t->out, "    %-10s ", "retains:");
@@ -316,6 +471,10 @@ kind_summary (const char *kind)
     return "objects the garbage collector gave up on (gc.garbage)";
   if (strcmp (kind, LINGER_FINDING_RESURRECTED) == 0)
     return "objects alive again after their __del__ ran";
+  if (strcmp (kind, LINGER_FINDING_LEAK) == 0)
+    return "native memory never freed";
+  if (strcmp (kind, LINGER_FINDING_GC_COLLECTED) == 0)
+    return "objects only the cyclic garbage collector freed (each was in a reference cycle)";
   return "";
 }
 
@@ -324,13 +483,26 @@ linger_report_text (const LingerAnalysis *a,
                     gboolean              color,
                     GString              *out)
 {
-  Text t = { .out = out, .color = color };
+  linger_report_text_full (a, color, LINGER_REPORT_DEFAULT_FRAMES, out);
+}
+
+void
+linger_report_text_full (const LingerAnalysis *a,
+                         gboolean              color,
+                         guint                 max_frames,
+                         GString              *out)
+{
+  Text t = { .out = out, .color = color, .sites = a->sites, .max_frames = max_frames };
   const char *kind = NULL;
 
   write_header (&t, a);
   g_string_append_c (out, '\n');
 
-  if (a->snapshot == NULL)
+  if (a->snapshot == NULL && a->findings->len > 0)
+    g_string_append (out, a->trace->has_runtime
+                     ? "No snapshot of the Python heap: only what allocation tracking saw.\n\n"
+                     : "No Python heap: only what allocation tracking saw.\n\n");
+  else if (a->snapshot == NULL)
     {
       g_string_append (out, a->trace->has_runtime
                        ? "No findings: there is no snapshot of the Python heap to analyse.\n"
@@ -378,6 +550,10 @@ linger_report_text (const LingerAnalysis *a,
           write_finding (&t, f);
         }
   }
+  if (a->alloc_summary.hidden_leaks > 0 || a->alloc_summary.hidden_gc_collected > 0)
+    g_string_append_printf (out, "\n(%u more leak sites and %u more gc-collected groups, smaller: "
+                            "--all lists them)\n", a->alloc_summary.hidden_leaks,
+                            a->alloc_summary.hidden_gc_collected);
 }
 
 /* --- linger report --diff ----------------------------------------------- */
@@ -458,7 +634,8 @@ linger_report_text_diff (const LingerDiff *d,
                          gboolean          color,
                          GString          *out)
 {
-  Text t = { .out = out, .color = color };
+  Text t = { .out = out, .color = color, .sites = d->after->sites,
+             .max_frames = LINGER_REPORT_DEFAULT_FRAMES };
   const LingerAnalysis *before = d->before;
   const LingerAnalysis *after = d->after;
   gboolean one_trace = d->trace_after == NULL;
@@ -549,7 +726,7 @@ linger_report_text_diff (const LingerDiff *d,
           for (glong w = g_utf8_strlen (row->type, -1); w < 40; w++)
             g_string_append_c (out, ' ');
           g_string_append_c (out, ' ');
-          /* No trace records allocation sites yet. */
+          /* "-": the traces record no site for these objects. */
           append_safe (&t, row->site != NULL ? row->site : "-");
           g_string_append_c (out, '\n');
         }
