@@ -1,6 +1,9 @@
 /* linger_output.c: naming, opening and closing this process's trace. */
 #include "linger_output.h"
 
+#include "linger_alloc.h"
+#include "linger_guard.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -224,6 +227,12 @@ linger_output_init (void)
     }
 }
 
+bool
+linger_output_is_root (void)
+{
+  return out.is_root || out.trace_all;
+}
+
 const char *
 linger_output_cmdline (uint32_t *len)
 {
@@ -359,10 +368,13 @@ linger_output_note (uint32_t level, const char *text)
 linger_writer *
 linger_output_begin (void)
 {
+  /* The writer allocates; those blocks are linger's, not the program's. */
+  linger_guard_enter ();
   pthread_mutex_lock (&out.lock);
   if (!open_locked ())
     {
       pthread_mutex_unlock (&out.lock);
+      linger_guard_leave ();
       return NULL;
     }
   return &out.writer;
@@ -372,6 +384,7 @@ void
 linger_output_end (void)
 {
   pthread_mutex_unlock (&out.lock);
+  linger_guard_leave ();
 }
 
 void
@@ -389,8 +402,11 @@ linger_output_finish (uint32_t exit_path)
       return;
     }
   bool wanted = out.opened || out.is_root || out.trace_all || out.have_runtime || out.n_notes > 0;
+  linger_guard_enter ();
   if (wanted && open_locked ())
     {
+      /* Sites, totals and the blocks still live, before END. */
+      linger_alloc_flush (&out.writer, true);
       if (exit_path == LINGER_EXIT_UNDERSCORE && out.have_runtime)
         linger_writer_message (&out.writer, LINGER_MSG_WARNING,
                                "the process ended with _exit() (os._exit), skipping the "
@@ -407,6 +423,7 @@ linger_output_finish (uint32_t exit_path)
     }
   out.finished = true;
   pthread_mutex_unlock (&out.lock);
+  linger_guard_leave ();
 }
 
 void

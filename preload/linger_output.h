@@ -36,5 +36,9 @@ void linger_output_fork_prepare (void);
 void linger_output_fork_parent (void);
 void linger_output_fork_child (void);
 
+/* This process writes a trace even if it is not Python (the session's
+ * root process, or LINGER_TRACE_ALL=1). */
+bool linger_output_is_root (void);
+
 /* The raw command line (NUL separated), for option parsing. */
 const char *linger_output_cmdline (uint32_t *len);

@@ -10,7 +10,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "linger_alloc.h"
 #include "linger_output.h"
+#include "linger_pyalloc.h"
+#include "linger_real.h"
 #include "linger_python.h"
 #include "linger_trigger.h"
 
@@ -18,19 +21,23 @@ static void
 fork_prepare (void)
 {
   linger_output_fork_prepare ();
+  linger_alloc_fork_prepare ();
 }
 
 static void
 fork_parent (void)
 {
+  linger_alloc_fork_parent ();
   linger_output_fork_parent ();
 }
 
 static void
 fork_child (void)
 {
+  linger_alloc_fork_child ();
   linger_output_fork_child ();
   linger_python_fork_child ();
+  linger_pyalloc_fork_child ();
 }
 
 typedef void (*exit_fn) (int) __attribute__ ((noreturn));
@@ -42,13 +49,15 @@ __attribute__ ((constructor)) static void
 linger_preload_init (void)
 {
   /* Resolved now: dlsym at exit time could allocate in a dying process. */
+  linger_real_ready ();
   real__exit = (exit_fn) dlsym (RTLD_NEXT, "_exit");
   real__Exit = (exit_fn) dlsym (RTLD_NEXT, "_Exit");
   real_signal = (__sighandler_t (*) (int, __sighandler_t)) dlsym (RTLD_NEXT, "signal");
   linger_trigger_preinit ();
   linger_output_init ();
   pthread_atfork (fork_prepare, fork_parent, fork_child);
-  linger_python_init ();
+  bool is_python = linger_python_init ();
+  linger_alloc_init (is_python, linger_output_is_root ());
 }
 
 /* Runs after Py_FinalizeEx, from exit(): the trace is closed with an END

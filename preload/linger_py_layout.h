@@ -34,6 +34,26 @@ typedef struct
   uint16_t interp_atexit;
   uint16_t atexit_callbacks;    /* struct atexit_state */
   uint16_t atexit_ncallbacks;
+  /* Frame walking inside allocation hooks, without creating objects
+   * (cpython-internals.md section 6).  3.8-3.10: PyThreadState.frame ->
+   * PyFrameObject (frame_instr = f_lasti, an int); 3.11-3.12:
+   * tstate->cframe->current_frame; 3.13: tstate->current_frame; both
+   * _PyInterpreterFrame (frame_instr = prev_instr / instr_ptr). */
+  uint16_t tstate_frame;
+  uint16_t cframe_current;
+  uint16_t frame_back;
+  uint16_t frame_code;
+  uint16_t frame_instr;
+  uint16_t frame_owner;         /* 3.11+ */
+  uint16_t code_adaptive;       /* 3.11+: co_code_adaptive (_PyCode_CODE) */
+  uint16_t code_firsttraceable; /* 3.11+ */
+  uint16_t code_qualname;       /* 3.11+ */
+  uint16_t code_filename;
+  uint16_t code_name;
+  uint16_t code_firstlineno;
+  uint16_t ascii_data;          /* sizeof (PyASCIIObject) */
+  uint16_t unicode_state;
+  uint16_t unicode_length;
 } linger_py_layout;
 
 /* The row for the running interpreter, or NULL for a version without one

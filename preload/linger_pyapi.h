@@ -133,7 +133,15 @@ enum
   X (int, PyGILState_Ensure, (void), 0)                                                 \
   X (void, PyGILState_Release, (int), 0)                                                \
   X (int, _Py_IsFinalizing, (void), 99) /* 3.8-3.12; optional */                        \
-  X (int, Py_IsFinalizing, (void), 13)
+  X (int, Py_IsFinalizing, (void), 13)                                                  \
+  X (void *, _PyThreadState_UncheckedGet, (void), 99) /* 3.8-3.12; optional */         \
+  X (void *, PyThreadState_GetUnchecked, (void), 13)                                    \
+  X (void *, PyGILState_GetThisThreadState, (void), 0)                                  \
+  X (int, PyCode_Addr2Line, (lpy_object *, int), 0)                                     \
+  X (lpy_object *, PyEval_GetFrame, (void), 0)                                          \
+  X (int, PyFrame_GetLineNumber, (lpy_object *), 0)                                     \
+  X (lpy_object *, PyFrame_GetCode, (lpy_object *), 9)                                  \
+  X (int, PyList_Append, (lpy_object *, lpy_object *), 0)
 
 /* Data symbols: type objects and singletons, resolved to addresses. */
 #define LINGER_PY_DATA(X)          \

@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "linger_alloc.h"
 #include "linger_output.h"
+#include "linger_pyalloc.h"
 #include "linger_py_layout.h"
 #include "linger_pyapi.h"
 #include "linger_snapshot.h"
@@ -18,6 +20,8 @@ static __thread int in_shim __attribute__ ((tls_model ("initial-exec")));
 static bool python_ok;
 static bool exit_trigger_installed;
 static bool exit_snapshot_taken;
+static bool allocators_wrapped;
+static bool validate_pending; /* the frame walker awaits its check */
 static uint32_t next_snapshot_id = 1;
 static uint32_t runtime_flags;
 static lpy_object *original_shutdown; /* 3.8: threading._shutdown */
@@ -103,6 +107,9 @@ take_snapshot (uint32_t reason)
   if (w == NULL)
     return;
   in_shim++;
+  linger_pyalloc_validate ();
+  /* Sites first, so the snapshot's OBJECT_SITES never refer forward. */
+  linger_alloc_flush (w, false);
   linger_snapshot_take (w, next_snapshot_id++, reason);
   in_shim--;
   linger_output_end ();
@@ -132,6 +139,7 @@ exit_snapshot_cb (lpy_object *self, lpy_object *unused)
       exit_snapshot_taken = true;
       linger_trigger_stop ();
       take_snapshot (LINGER_SNAPSHOT_AT_EXIT);
+      linger_alloc_set_phase (LINGER_PHASE_SHUTDOWN);
     }
   return return_none ();
 }
@@ -234,30 +242,51 @@ audit_hook (const char *event, lpy_object *args, void *data)
 {
   /* Runs for every audited event of the process: keep the common path to
    * a couple of compares. */
-  if (exit_trigger_installed || in_shim)
+  if (in_shim)
     return 0;
+  if (LINGER_UNLIKELY (!allocators_wrapped))
+    {
+      /* The first event comes after CPython chose its allocators
+       * (PYTHONMALLOC, -X dev): wrapping now keeps theirs. */
+      allocators_wrapped = true;
+      linger_pyalloc_install ();
+    }
+  if (exit_trigger_installed)
+    {
+      if (LINGER_UNLIKELY (validate_pending))
+        {
+          in_shim++;
+          linger_pyalloc_validate ();
+          in_shim--;
+        }
+      return 0;
+    }
   if (event[0] != 'c' || strncmp (event, "cpython.run_", 12) != 0)
     return 0;
   exit_trigger_installed = true;
   in_shim++;
+  linger_alloc_set_phase (LINGER_PHASE_RUNNING);
   install_exit_trigger ();
+  linger_pyalloc_start ();
+  validate_pending = linger_pyalloc_active ();
   in_shim--;
   return 0;
 }
 
-void
+bool
 linger_python_init (void)
 {
   const char *why = NULL;
   linger_pyapi_status status = linger_pyapi_resolve (&why);
   if (status == LINGER_PYAPI_NOT_PYTHON)
-    return;
+    return false;
   if (status == LINGER_PYAPI_UNSUPPORTED)
     {
       char msg[256];
       snprintf (msg, sizeof msg, "CPython %s: %s", lpy.version[0] ? lpy.version : "?", why);
       linger_output_note (LINGER_MSG_WARNING, msg);
-      return;
+      /* Still Python: its allocators are not ours to guess at. */
+      return true;
     }
   python_ok = true;
   if (lpy.shared_libpython)
@@ -283,6 +312,7 @@ linger_python_init (void)
   if (debug)
     for (int d = 0; d < 3; d++)
       lpy.PyMem_SetAllocator (d, &saved[d]);
+  return true;
 }
 
 void

@@ -12,7 +12,8 @@
 #include <stdbool.h>
 
 /* Constructor time.  Does nothing in a process without CPython. */
-void linger_python_init (void);
+/* Returns true if the process is CPython (supported or not). */
+bool linger_python_init (void);
 
 /* After fork() in the child. */
 void linger_python_fork_child (void);

@@ -41,6 +41,38 @@ main (void)
   printf ("    .atexit_callbacks = %zu,\n", offsetof (struct atexit_state, callbacks));
   printf ("    .atexit_ncallbacks = %zu,\n", offsetof (struct atexit_state, ncallbacks));
 #endif
+  /* Frame walking inside allocation hooks (cpython-internals.md section 6). */
+#if PY_VERSION_HEX >= 0x030d0000
+  printf ("    .tstate_frame = %zu, .cframe_current = 0,\n", offsetof (PyThreadState, current_frame));
+#elif PY_VERSION_HEX >= 0x030b0000
+  printf ("    .tstate_frame = %zu, .cframe_current = %zu,\n", offsetof (PyThreadState, cframe),
+          offsetof (_PyCFrame, current_frame));
+#else
+  printf ("    .tstate_frame = %zu,\n", offsetof (PyThreadState, frame));
+#endif
+#if PY_VERSION_HEX >= 0x030b0000
+  printf ("    .frame_back = %zu, .frame_owner = %zu,\n", offsetof (_PyInterpreterFrame, previous),
+          offsetof (_PyInterpreterFrame, owner));
+#if PY_VERSION_HEX >= 0x030d0000
+  printf ("    .frame_code = %zu, .frame_instr = %zu,\n", offsetof (_PyInterpreterFrame, f_executable),
+          offsetof (_PyInterpreterFrame, instr_ptr));
+#else
+  printf ("    .frame_code = %zu, .frame_instr = %zu,\n", offsetof (_PyInterpreterFrame, f_code),
+          offsetof (_PyInterpreterFrame, prev_instr));
+#endif
+  printf ("    .code_adaptive = %zu, .code_firsttraceable = %zu, .code_qualname = %zu,\n",
+          offsetof (PyCodeObject, co_code_adaptive), offsetof (PyCodeObject, _co_firsttraceable),
+          offsetof (PyCodeObject, co_qualname));
+#else
+  printf ("    .frame_back = %zu, .frame_code = %zu, .frame_instr = %zu,\n",
+          offsetof (PyFrameObject, f_back), offsetof (PyFrameObject, f_code),
+          offsetof (PyFrameObject, f_lasti));
+#endif
+  printf ("    .code_filename = %zu, .code_name = %zu, .code_firstlineno = %zu,\n",
+          offsetof (PyCodeObject, co_filename), offsetof (PyCodeObject, co_name),
+          offsetof (PyCodeObject, co_firstlineno));
+  printf ("    .ascii_data = %zu, .unicode_state = %zu, .unicode_length = %zu,\n",
+          sizeof (PyASCIIObject), offsetof (PyASCIIObject, state), offsetof (PyASCIIObject, length));
   printf ("  },\n");
   return 0;
 }

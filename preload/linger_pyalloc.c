@@ -1,0 +1,567 @@
+/* linger_pyalloc.c: see linger_pyalloc.h. */
+#include "linger_pyalloc.h"
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "linger_alloc.h"
+#include "linger_intern.h"
+#include "linger_output.h"
+#include "linger_py_layout.h"
+
+static lpy_mem_allocator saved[3];   /* what was installed before us */
+static bool installed;
+static const linger_py_layout *L;
+static void *(*get_tstate) (void);
+
+typedef enum
+{
+  WALKER_PENDING,
+  WALKER_OK,
+  WALKER_OFF,
+} walker_state;
+static walker_state walker = WALKER_PENDING;
+
+static const uint32_t domain_of[3] = {
+  LINGER_DOMAIN_PY_RAW, LINGER_DOMAIN_PY_MEM, LINGER_DOMAIN_PY_OBJ,
+};
+
+/* ------------------------------------------------------------------ */
+/* The domain hooks.  The inner call runs under the guard: PyObject_Malloc
+ * hands big requests to PyMem_RawMalloc, which must not be tracked a
+ * second time, and the libc malloc below must not count as native. */
+
+static inline uint32_t
+domain (void *ctx)
+{
+  return domain_of[(lpy_mem_allocator *) ctx - saved];
+}
+
+static void *
+hook_malloc (void *ctx, size_t size)
+{
+  lpy_mem_allocator *a = ctx;
+  linger_guard_enter ();
+  void *p = a->malloc (a->ctx, size);
+  linger_guard_leave ();
+  if (p != NULL && !linger_guarded ())
+    linger_alloc_track (p, size, domain (ctx));
+  return p;
+}
+
+static void *
+hook_calloc (void *ctx, size_t n, size_t size)
+{
+  lpy_mem_allocator *a = ctx;
+  linger_guard_enter ();
+  void *p = a->calloc (a->ctx, n, size);
+  linger_guard_leave ();
+  if (p != NULL && !linger_guarded ())
+    linger_alloc_track (p, n * size, domain (ctx));
+  return p;
+}
+
+static void *
+hook_realloc (void *ctx, void *old, size_t size)
+{
+  lpy_mem_allocator *a = ctx;
+  uint32_t old_size = 0;
+  bool was_tracked = old != NULL && linger_alloc_block_site (old, &old_size) != 0;
+  if (was_tracked)
+    linger_alloc_untrack (old);
+  linger_guard_enter ();
+  void *p = a->realloc (a->ctx, old, size);
+  linger_guard_leave ();
+  if (linger_guarded ())
+    return p;
+  if (p != NULL)
+    linger_alloc_track (p, size, domain (ctx));
+  else if (was_tracked && size != 0)
+    linger_alloc_track (old, old_size, domain (ctx));
+  return p;
+}
+
+static void
+hook_free (void *ctx, void *p)
+{
+  lpy_mem_allocator *a = ctx;
+  if (p != NULL)
+    linger_alloc_untrack (p);
+  linger_guard_enter ();
+  a->free (a->ctx, p);
+  linger_guard_leave ();
+}
+
+bool
+linger_pyalloc_active (void)
+{
+  return installed;
+}
+
+void
+linger_pyalloc_install (void)
+{
+  if (installed || !linger_alloc_cfg.python)
+    return;
+  L = linger_py_layout_get ();
+  get_tstate = lpy.PyThreadState_GetUnchecked ? lpy.PyThreadState_GetUnchecked
+                                              : lpy._PyThreadState_UncheckedGet;
+  for (int d = 0; d < 3; d++)
+    {
+      lpy.PyMem_GetAllocator (d, &saved[d]);
+      lpy_mem_allocator hook = {
+        .ctx = &saved[d],
+        .malloc = hook_malloc,
+        .calloc = hook_calloc,
+        .realloc = hook_realloc,
+        .free = hook_free,
+      };
+      lpy.PyMem_SetAllocator (d, &hook);
+    }
+  installed = true;
+  if (lpy.minor < 13)
+    linger_alloc_add_info_flags (LINGER_ALLOC_FREELISTS);
+  if (L == NULL || get_tstate == NULL)
+    {
+      walker = WALKER_OFF;
+      linger_alloc_add_info_flags (LINGER_ALLOC_FRAMES_OFF);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Frame walking: (code, instruction index) pairs, innermost first. */
+
+#define AT(p, off, type) (*(type *) ((char *) (p) + (off)))
+
+enum
+{
+  OWNED_BY_GENERATOR = 1,
+  OWNED_BY_CSTACK = 3, /* 3.12+ */
+};
+
+static inline char *
+top_frame (void *ts)
+{
+  if (lpy.minor == 11 || lpy.minor == 12)
+    {
+      char *cf = AT (ts, L->tstate_frame, char *);
+      return cf ? AT (cf, L->cframe_current, char *) : NULL;
+    }
+  return AT (ts, L->tstate_frame, char *);
+}
+
+static uint32_t
+capture (uint64_t *pairs, uint32_t max, uint32_t dom)
+{
+  void *ts = get_tstate ();
+  if (ts == NULL)
+    return 0;
+  /* Before 3.12 the "current" thread state is the GIL holder's, not
+   * ours: a raw or native allocation made without the GIL must not read
+   * another thread's frames. */
+  if (lpy.minor < 12 && dom != LINGER_DOMAIN_PY_MEM && dom != LINGER_DOMAIN_PY_OBJ
+      && ts != lpy.PyGILState_GetThisThreadState ())
+    return 0;
+  char *f = top_frame (ts);
+  uint32_t n = 0;
+  if (lpy.minor <= 10)
+    {
+      while (f != NULL && n < max)
+        {
+          pairs[2 * n] = (uint64_t) (uintptr_t) AT (f, L->frame_code, char *);
+          pairs[2 * n + 1] = (uint64_t) (uint32_t) AT (f, L->frame_instr, int);
+          n++;
+          f = AT (f, L->frame_back, char *);
+        }
+      return n;
+    }
+  while (f != NULL && n < max)
+    {
+      char *code = AT (f, L->frame_code, char *);
+      char *next = AT (f, L->frame_back, char *);
+      uint8_t owner = AT (f, L->frame_owner, uint8_t);
+      if ((lpy.minor >= 12 && owner == OWNED_BY_CSTACK) || code == NULL
+          || (lpy.minor >= 13 && lpy_type ((lpy_object *) code) != lpy.PyCode_Type))
+        {
+          f = next;
+          continue;
+        }
+      char *instr = AT (f, L->frame_instr, char *);
+      char *first = code + L->code_adaptive;
+      int traceable = AT (code, L->code_firsttraceable, int);
+      /* An incomplete frame (still being set up) is skipped, as
+       * tracemalloc does. */
+      if (owner != OWNED_BY_GENERATOR && instr < first + 2 * traceable)
+        {
+          f = next;
+          continue;
+        }
+      pairs[2 * n] = (uint64_t) (uintptr_t) code;
+      pairs[2 * n + 1] = (uint64_t) ((instr - first) / 2);
+      n++;
+      f = next;
+    }
+  return n;
+}
+
+static int
+line_of (uint64_t code, uint64_t instr)
+{
+  int offset;
+  if (lpy.minor <= 9)
+    offset = (int) (uint32_t) instr;            /* f_lasti in bytes */
+  else
+    offset = (int) (uint32_t) instr * 2;        /* code units */
+  if (offset < 0)
+    offset = 0;
+  return lpy.PyCode_Addr2Line ((lpy_object *) (uintptr_t) code, offset);
+}
+
+/* ------------------------------------------------------------------ */
+/* Frames and Python stacks, interned.  A frame is (code, line); the code
+ * object is kept alive (one reference per distinct code object) so its
+ * address is never reused for another while the key exists. */
+
+typedef struct
+{
+  const char *filename;
+  const char *function;
+  uint32_t    line;
+} frame_info;
+
+#define MAX_FRAMES (1u << 22)
+static linger_interner frames, py_stacks, codes;
+static frame_info *frame_infos;
+static uint32_t frames_written, py_stacks_written;
+static uint8_t *str_arena;
+static size_t str_left;
+
+static const char *
+copy_bytes (const char *s, size_t len)
+{
+  if (len > 1024)
+    len = 1024;
+  if (len + 1 > str_left)
+    {
+      str_arena = linger_map (1u << 20);
+      if (str_arena == NULL)
+        {
+          str_left = 0;
+          return "?";
+        }
+      str_left = 1u << 20;
+    }
+  char *p = (char *) str_arena;
+  memcpy (p, s, len);
+  p[len] = '\0';
+  str_arena += len + 1;
+  str_left -= len + 1;
+  return p;
+}
+
+/* A str's UTF-8 text, read in place for compact ASCII strings (nearly
+ * all file and function names), else through the API. */
+static const char *
+copy_str (lpy_object *s)
+{
+  if (s == NULL || lpy_type (s) != lpy.PyUnicode_Type)
+    return "?";
+  uint32_t state = AT (s, L->unicode_state, uint32_t);
+  bool compact = (state >> 5) & 1, ascii = (state >> 6) & 1;
+  if (compact && ascii)
+    return copy_bytes ((const char *) s + L->ascii_data, (size_t) AT (s, L->unicode_length, intptr_t));
+  ssize_t len = 0;
+  const char *u = lpy.PyUnicode_AsUTF8AndSize (s, &len);
+  if (u == NULL)
+    {
+      lpy.PyErr_Clear ();
+      return "?";
+    }
+  return copy_bytes (u, (size_t) len);
+}
+
+static uint32_t
+frame_id (uint64_t code, int line)
+{
+  uint64_t words[2] = { code, (uint64_t) (uint32_t) line };
+  bool inserted;
+  uint32_t id = linger_intern (&frames, words, 2, linger_hash_words (words, 2), 0, &inserted);
+  if (id == 0 || !inserted)
+    return id;
+  if (frame_infos == NULL)
+    frame_infos = linger_map ((size_t) MAX_FRAMES * sizeof *frame_infos);
+  if (frame_infos == NULL || id >= MAX_FRAMES)
+    return id;
+  lpy_object *co = (lpy_object *) (uintptr_t) code;
+  bool code_new;
+  linger_intern (&codes, &code, 1, linger_hash_words (&code, 1), 0, &code_new);
+  if (code_new)
+    lpy.Py_IncRef (co);
+  frame_info *fi = &frame_infos[id];
+  fi->filename = copy_str (AT (co, L->code_filename, lpy_object *));
+  fi->function = copy_str (AT (co, lpy.minor >= 11 ? L->code_qualname : L->code_name, lpy_object *));
+  fi->line = line > 0 ? (uint32_t) line : 0;
+  return id;
+}
+
+static uint32_t
+resolve (const uint64_t *pairs, uint32_t n, bool truncated)
+{
+  uint64_t ids[LINGER_PY_DEPTH_MAX];
+  lpy_object *et, *ev, *etb;
+  lpy.PyErr_Fetch (&et, &ev, &etb);
+  for (uint32_t i = 0; i < n; i++)
+    ids[i] = frame_id (pairs[2 * i], line_of (pairs[2 * i], pairs[2 * i + 1]));
+  lpy.PyErr_Restore (et, ev, etb);
+  bool inserted;
+  return linger_intern (&py_stacks, ids, n, linger_hash_words (ids, n), truncated ? 1 : 0, &inserted);
+}
+
+static void
+py_flush (linger_writer *w)
+{
+  uint32_t nf = linger_intern_count (&frames);
+  for (uint32_t id = frames_written + 1; id <= nf && frame_infos != NULL && id < MAX_FRAMES; id++)
+    {
+      frame_info *fi = &frame_infos[id];
+      linger_py_frame_entry e = {
+        .id = id,
+        .filename = linger_writer_intern_cstr (w, fi->filename ? fi->filename : "?"),
+        .function = linger_writer_intern_cstr (w, fi->function ? fi->function : "?"),
+        .line = fi->line,
+      };
+      linger_writer_py_frame (w, &e);
+    }
+  frames_written = nf;
+  uint32_t ns = linger_intern_count (&py_stacks);
+  for (uint32_t id = py_stacks_written + 1; id <= ns; id++)
+    {
+      const linger_intern_entry *e = linger_intern_get (&py_stacks, id);
+      uint32_t ids[LINGER_PY_DEPTH_MAX];
+      uint32_t depth = e->n_words > LINGER_PY_DEPTH_MAX ? LINGER_PY_DEPTH_MAX : e->n_words;
+      for (uint32_t i = 0; i < depth; i++)
+        ids[i] = (uint32_t) e->words[i];
+      linger_writer_py_stack (w, id, e->aux, ids, depth);
+    }
+  py_stacks_written = ns;
+}
+
+/* ------------------------------------------------------------------ */
+/* Validation: our walker's innermost frame must be the public API's. */
+
+void
+linger_pyalloc_validate (void)
+{
+  if (walker != WALKER_PENDING || !installed)
+    return;
+  uint64_t pairs[2];
+  uint32_t n = capture (pairs, 1, LINGER_DOMAIN_PY_RAW);
+  lpy_object *f = lpy.PyEval_GetFrame ();
+  if (n == 0 || f == NULL)
+    return; /* no Python frame yet: decide later */
+  linger_guard_enter ();
+  lpy_object *code = lpy.minor >= 9 ? lpy.PyFrame_GetCode (f) : AT (f, 32, lpy_object *);
+  int api_line = lpy.PyFrame_GetLineNumber (f);
+  int our_line = line_of (pairs[0], pairs[1]);
+  bool ok = (uint64_t) (uintptr_t) code == pairs[0] && api_line == our_line;
+  if (lpy.minor >= 9 && code != NULL)
+    lpy.Py_DecRef (code);
+  linger_guard_leave ();
+  if (ok)
+    {
+      walker = WALKER_OK;
+      linger_alloc_add_info_flags (LINGER_ALLOC_FRAMES_CHECKED);
+      linger_alloc_set_python (capture, resolve);
+    }
+  else
+    {
+      walker = WALKER_OFF;
+      linger_alloc_add_info_flags (LINGER_ALLOC_FRAMES_OFF);
+      char msg[160];
+      snprintf (msg, sizeof msg,
+                "the frame walker disagreed with CPython %s's API (line %d vs %d): "
+                "Python allocation sites are not recorded", lpy.version, our_line, api_line);
+      linger_output_note (LINGER_MSG_WARNING, msg);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Cyclic GC: gc.callbacks marks the collection; each block freed inside
+ * it is classified by reading the dying object in place (it is still
+ * intact: the free hook runs before the real free). */
+
+static size_t
+presize (lpy_object *type)
+{
+  unsigned long flags = LPY_TP_FLAGS (type);
+  size_t s = (flags & LPY_TPFLAGS_HAVE_GC) ? 16 : 0;
+  if (lpy.minor == 11 && (flags & LPY_TPFLAGS_MANAGED_DICT))
+    s += 16;
+  if (lpy.minor >= 12 && (flags & (LPY_TPFLAGS_MANAGED_DICT | LPY_TPFLAGS_MANAGED_WEAKREF)))
+    s += 16;
+  return s;
+}
+
+/* Type pointers already checked: readable and really types. */
+typedef struct
+{
+  uintptr_t type;
+  uint32_t  name;  /* id in `names`, 0 = not a type */
+} type_slot;
+#define TYPE_CACHE 512
+static type_slot type_cache[TYPE_CACHE];
+static linger_interner names;
+
+static bool
+readable_type (uintptr_t t)
+{
+  if (t == 0 || (t & 7) != 0)
+    return false;
+  /* A heap type is a tracked GC block; a static one lies in a loaded
+   * object.  Either way its memory can be read. */
+  if (linger_alloc_block_site ((const void *) (t - 16), NULL) != 0)
+    return true;
+  Dl_info info;
+  return dladdr ((const void *) t, &info) != 0 && info.dli_fname != NULL;
+}
+
+static uint32_t
+type_name_id (uintptr_t t)
+{
+  type_slot *slot = &type_cache[(t >> 4) & (TYPE_CACHE - 1)];
+  if (slot->type == t)
+    return slot->name;
+  uint32_t id = 0;
+  if (readable_type (t))
+    {
+      uintptr_t meta = (uintptr_t) lpy_type ((lpy_object *) t);
+      if (meta == (uintptr_t) lpy.PyType_Type
+          || (readable_type (meta) && (uintptr_t) lpy_type ((lpy_object *) meta) == (uintptr_t) lpy.PyType_Type))
+        {
+          const char *name = LPY_TP_NAME ((lpy_object *) t);
+          uint64_t words[16] = { 0 };
+          size_t len = name ? strnlen (name, sizeof words - 1) : 0;
+          memcpy (words, name, len);
+          bool inserted;
+          id = linger_intern (&names, words, (uint32_t) ((len + 8) / 8), linger_hash_words (words, (uint32_t) ((len + 8) / 8)), 0,
+                              &inserted);
+        }
+    }
+  slot->type = t;
+  slot->name = id;
+  return id;
+}
+
+static void
+classify (linger_gc_event *ev)
+{
+  static const size_t candidates[] = { 16, 32, 0 };
+  for (size_t k = 0; k < sizeof candidates / sizeof candidates[0]; k++)
+    {
+      size_t off = candidates[k];
+      if (off == 32 && lpy.minor < 11)
+        continue;
+      if (ev->size < off + 16)
+        continue;
+      char *obj = (char *) ev->block + off;
+      uintptr_t t = (uintptr_t) lpy_type ((lpy_object *) obj);
+      uint32_t name = type_name_id (t);
+      if (name == 0)
+        continue;
+      lpy_object *type = (lpy_object *) t;
+      if (presize (type) != off || (size_t) LPY_TP_BASICSIZE (type) + off > ev->size)
+        continue;
+      ev->object = (uintptr_t) obj;
+      ev->type = name;
+      if (type == lpy.PyMethod_Type)
+        {
+          ev->link = (uintptr_t) AT (obj, 24, void *);
+          ev->link_kind = LINGER_CYCLE_BOUND_METHOD;
+        }
+      else if (type == lpy.PyCell_Type)
+        {
+          ev->link = (uintptr_t) AT (obj, 16, void *);
+          ev->link_kind = LINGER_CYCLE_CLOSURE;
+        }
+      else if (type == lpy.PyFunction_Type && AT (obj, L->func_closure, void *) != NULL)
+        {
+          ev->link = (uintptr_t) obj;
+          ev->link_kind = LINGER_CYCLE_CLOSURE;
+        }
+      return;
+    }
+}
+
+static uint32_t
+type_name_string (linger_writer *w, uintptr_t name)
+{
+  if (name == 0 || name > linger_intern_count (&names))
+    return LINGER_STRING_NONE;
+  const linger_intern_entry *e = linger_intern_get (&names, (uint32_t) name);
+  return linger_writer_intern (w, (const char *) e->words, strnlen ((const char *) e->words, e->n_words * 8));
+}
+
+static lpy_object *
+gc_callback (lpy_object *self, lpy_object *args)
+{
+  lpy_object *phase = args ? lpy.PyTuple_GetItem (args, 0) : NULL;
+  ssize_t len = 0;
+  const char *s = phase ? lpy.PyUnicode_AsUTF8AndSize (phase, &len) : NULL;
+  if (s == NULL)
+    lpy.PyErr_Clear ();
+  else if (strcmp (s, "start") == 0)
+    {
+      linger_pyalloc_validate ();
+      linger_alloc_gc_start ();
+    }
+  else if (strcmp (s, "stop") == 0)
+    linger_alloc_gc_stop ();
+  lpy.Py_IncRef (lpy._Py_NoneStruct);
+  return lpy._Py_NoneStruct;
+}
+
+static lpy_method_def gc_callback_def = {
+  "_linger_gc_callback", gc_callback, LPY_METH_VARARGS,
+  "linger: counts frees that happen inside cyclic collections",
+};
+
+void
+linger_pyalloc_start (void)
+{
+  if (!installed)
+    return;
+  linger_alloc_set_py_flush (py_flush);
+  if (L != NULL)
+    linger_alloc_set_gc_classifier (classify, type_name_string);
+  lpy_object *gc = lpy.PyImport_ImportModule ("gc");
+  lpy_object *callbacks = gc ? lpy.PyObject_GetAttrString (gc, "callbacks") : NULL;
+  lpy_object *cb = lpy.PyCFunction_NewEx (&gc_callback_def, NULL, NULL);
+  if (callbacks == NULL || cb == NULL || lpy.PyList_Append (callbacks, cb) != 0)
+    {
+      lpy.PyErr_Clear ();
+      linger_output_note (LINGER_MSG_WARNING, "cannot register gc.callbacks: "
+                                              "frees by the cyclic GC are not told apart");
+    }
+  if (cb)
+    lpy.Py_DecRef (cb);
+  if (callbacks)
+    lpy.Py_DecRef (callbacks);
+  if (gc)
+    lpy.Py_DecRef (gc);
+}
+
+uint32_t
+linger_pyalloc_object_site (lpy_object *obj)
+{
+  if (!installed)
+    return 0;
+  lpy_object *type = lpy_type (obj);
+  return linger_alloc_block_site ((const char *) obj - presize (type), NULL);
+}
+
+void
+linger_pyalloc_fork_child (void)
+{
+  frames_written = py_stacks_written = 0;
+}
