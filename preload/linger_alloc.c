@@ -568,10 +568,16 @@ linger_alloc_gc_stop (void)
             ev->kind = LINGER_CYCLE_CLOSURE;
           else if (ev->link_kind != LINGER_CYCLE_OTHER && ev->link != 0)
             {
+              /* Both ends were in that kind of cycle: the method (or
+               * cell) and the object it pointed at. */
               linger_gc_event *target = find_object (sorted, m, ev->link);
-              if (target != NULL && (target->kind == LINGER_CYCLE_OTHER
-                                     || ev->link_kind == LINGER_CYCLE_BOUND_METHOD))
-                target->kind = ev->link_kind;
+              if (target != NULL)
+                {
+                  if (target->kind == LINGER_CYCLE_OTHER || ev->link_kind == LINGER_CYCLE_BOUND_METHOD)
+                    target->kind = ev->link_kind;
+                  if (ev->kind == LINGER_CYCLE_OTHER)
+                    ev->kind = ev->link_kind;
+                }
             }
         }
       linger_unmap (sorted, n * sizeof *sorted);

@@ -435,9 +435,12 @@ type_name_id (uintptr_t t)
   uint32_t id = 0;
   if (readable_type (t))
     {
+      /* t is a type if its own type is `type` or a metaclass (a type
+       * whose instances are types). */
       uintptr_t meta = (uintptr_t) lpy_type ((lpy_object *) t);
       if (meta == (uintptr_t) lpy.PyType_Type
-          || (readable_type (meta) && (uintptr_t) lpy_type ((lpy_object *) meta) == (uintptr_t) lpy.PyType_Type))
+          || (readable_type (meta)
+              && (LPY_TP_FLAGS ((lpy_object *) meta) & LPY_TPFLAGS_TYPE_SUBCLASS) != 0))
         {
           const char *name = LPY_TP_NAME ((lpy_object *) t);
           uint64_t words[16] = { 0 };
@@ -521,6 +524,45 @@ gc_callback (lpy_object *self, lpy_object *args)
   return lpy._Py_NoneStruct;
 }
 
+/* Called from a one-line Python expression run at start-up, so a Python
+ * frame is certainly on the stack when the walker is checked. */
+static lpy_object *
+check_callback (lpy_object *self, lpy_object *unused)
+{
+  linger_pyalloc_validate ();
+  lpy.Py_IncRef (lpy._Py_NoneStruct);
+  return lpy._Py_NoneStruct;
+}
+
+static lpy_method_def check_def = {
+  "_linger_check_frames", check_callback, LPY_METH_NOARGS,
+  "linger: checks the frame walker against the public API",
+};
+
+#define LPY_EVAL_INPUT 258
+
+static void
+validate_now (void)
+{
+  if (walker != WALKER_PENDING)
+    return;
+  linger_guard_enter ();
+  lpy_object *globals = lpy.PyDict_New ();
+  lpy_object *fn = lpy.PyCFunction_NewEx (&check_def, NULL, NULL);
+  if (globals != NULL && fn != NULL && lpy.PyDict_SetItemString (globals, "check", fn) == 0)
+    {
+      lpy_object *r = lpy.PyRun_StringFlags ("check()", LPY_EVAL_INPUT, globals, globals, NULL);
+      if (r != NULL)
+        lpy.Py_DecRef (r);
+    }
+  lpy.PyErr_Clear ();
+  if (fn)
+    lpy.Py_DecRef (fn);
+  if (globals)
+    lpy.Py_DecRef (globals);
+  linger_guard_leave ();
+}
+
 static lpy_method_def gc_callback_def = {
   "_linger_gc_callback", gc_callback, LPY_METH_VARARGS,
   "linger: counts frees that happen inside cyclic collections",
@@ -532,6 +574,8 @@ linger_pyalloc_start (void)
   if (!installed)
     return;
   linger_alloc_set_py_flush (py_flush);
+  if (walker == WALKER_PENDING)
+    validate_now ();
   if (L != NULL)
     linger_alloc_set_gc_classifier (classify, type_name_string);
   lpy_object *gc = lpy.PyImport_ImportModule ("gc");

@@ -88,8 +88,7 @@ enum
   X (int, PyObject_SetAttrString, (lpy_object *, const char *, lpy_object *), 0)        \
   X (lpy_object *, PyObject_CallObject, (lpy_object *, lpy_object *), 0)                \
   X (lpy_object *, PyObject_Call, (lpy_object *, lpy_object *, lpy_object *), 0)        \
-  X (lpy_object *, PyDict_New, (void), 0)                                               \
-  X (int, PyDict_SetItemString, (lpy_object *, const char *, lpy_object *), 0)          \
+  X (lpy_object *, PyDict_New, (void), 0)                                                        \
   X (lpy_object *, PyCFunction_NewEx, (lpy_method_def *, lpy_object *, lpy_object *), 0) \
   X (const char *, PyUnicode_AsUTF8AndSize, (lpy_object *, ssize_t *), 0)               \
   X (lpy_object *, PyUnicode_InternFromString, (const char *), 0)                       \
@@ -141,7 +140,9 @@ enum
   X (lpy_object *, PyEval_GetFrame, (void), 0)                                          \
   X (int, PyFrame_GetLineNumber, (lpy_object *), 0)                                     \
   X (lpy_object *, PyFrame_GetCode, (lpy_object *), 9)                                  \
-  X (int, PyList_Append, (lpy_object *, lpy_object *), 0)
+  X (int, PyList_Append, (lpy_object *, lpy_object *), 0)                               \
+  X (lpy_object *, PyRun_StringFlags, (const char *, int, lpy_object *, lpy_object *, void *), 0) \
+  X (int, PyDict_SetItemString, (lpy_object *, const char *, lpy_object *), 0)
 
 /* Data symbols: type objects and singletons, resolved to addresses. */
 #define LINGER_PY_DATA(X)          \
