@@ -195,10 +195,14 @@ linger_alloc_blind_spots (const LingerAlloc *a)
 
   if (!a->has_info)
     return out;
-  g_ptr_array_add (out, g_strdup ("objects created before tracking started (during interpreter start-up, "
-                                  "before the shim's hooks were in place) have no site"));
-  g_ptr_array_add (out, g_strdup ("static objects (types and singletons compiled into the interpreter or an "
-                                  "extension) are never allocated"));
+  /* The Python blind spots only where Python allocations were tracked. */
+  if (flags & LINGER_ALLOC_PYTHON)
+    {
+      g_ptr_array_add (out, g_strdup ("objects created before tracking started (during interpreter start-up, "
+                                      "before the shim's hooks were in place) have no site"));
+      g_ptr_array_add (out, g_strdup ("static objects (types and singletons compiled into the interpreter or "
+                                      "an extension) are never allocated"));
+    }
   if (flags & LINGER_ALLOC_FREELISTS)
     g_ptr_array_add (out, g_strdup ("freelists: CPython 3.8-3.12 reuse some objects (floats, tuples, frames, "
                                     "dicts, lists) without the allocator: their sites may be stale"));
@@ -208,6 +212,8 @@ linger_alloc_blind_spots (const LingerAlloc *a)
   if (flags & LINGER_ALLOC_TABLE_FULL)
     g_ptr_array_add (out, g_strdup_printf ("the allocation table was full: %" G_GUINT64_FORMAT
                                            " blocks were not tracked", a->info.untracked));
+  if (!(flags & LINGER_ALLOC_PYTHON))
+    g_ptr_array_add (out, g_strdup ("Python allocations were not tracked: objects have no site"));
   if (!(flags & LINGER_ALLOC_NATIVE))
     g_ptr_array_add (out, g_strdup ("native allocations (malloc and co.) were not tracked "
                                     "(linger run --native): no leak report"));

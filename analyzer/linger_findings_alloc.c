@@ -63,7 +63,7 @@ leak_hint (LingerSites *sites,
   return g_strdup_printf ("these blocks were still allocated when the process ended: free what %s "
                           "allocates once its owner is done with it (a matching free or destroy call "
                           "on every path, error paths included); the innermost frame that is not an "
-                          "allocator is %s (%s)", function, function, where);
+                          "allocator is %s, at %s", function, function, where);
 }
 
 static void
