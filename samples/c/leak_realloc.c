@@ -28,7 +28,7 @@
 // linger-expect: leak leak_reallocarray blocks=1 bytes=120 site=reallocarray
 // linger-expect: leak grow_array blocks=1 bytes=240 site=grow-array
 // linger-expect-not: leak churn
-// linger-expect-allocations: native_allocs>=10000
+// linger-expect-allocations: native_allocs>=9000
 
 #include <dlfcn.h>
 #include <malloc.h>
