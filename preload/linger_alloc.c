@@ -23,6 +23,8 @@ static linger_py_resolve_fn py_resolve;
 static linger_gc_classify_fn gc_classify;
 static linger_type_name_fn gc_type_name;
 static uint32_t extra_info_flags;
+/* Blocks tracked right now and at most (Python domains and native). */
+static uint64_t live_blocks, peak_blocks;
 static uint64_t gc_collections;
 
 /* raw key -> site (value); native stacks (aux: generation | truncated<<31);
@@ -331,8 +333,8 @@ static __thread tcache_slot tcache[TCACHE_SIZE] __attribute__ ((tls_model ("init
 static uint32_t
 capture_native (uint64_t *out, uint32_t max, bool *truncated)
 {
-  void *ips[LINGER_NATIVE_DEPTH_MAX + 8];
   uint32_t want = max + 8;
+  void *ips[want];
   int n = unw_backtrace (ips, (int) want);
   if (n <= 0)
     return 0;
@@ -385,9 +387,13 @@ site_of_key (const uint64_t *key, uint32_t n)
 {
   uint64_t h = linger_hash_words (key, n);
   tcache_slot *t = &tcache[(h >> 20) & (TCACHE_SIZE - 1)];
-  if (t->hash == h && t->n == n && memcmp (t->words, key, n * sizeof *key) == 0)
+  if (t->hash == h && t->n == n)
     {
-      uint32_t site = linger_intern_value (&raw_keys, t->id);
+      /* Keys are a few words: a loop beats a call to memcmp. */
+      uint32_t i = 0;
+      while (i < n && t->words[i] == key[i])
+        i++;
+      uint32_t site = i == n ? linger_intern_value (&raw_keys, t->id) : 0;
       if (site != 0)
         return site;
     }
@@ -410,13 +416,15 @@ site_of_key (const uint64_t *key, uint32_t n)
   return site;
 }
 
-void
-linger_alloc_track (void *p, size_t size, uint32_t domain)
+uint32_t
+linger_alloc_site (uint32_t domain)
 {
   linger_guard_enter ();
   uint32_t py_max = linger_alloc_cfg.python_depth;
   uint32_t native_max = linger_alloc_cfg.native ? linger_alloc_cfg.native_depth : 0;
-  uint64_t key[1 + 2 * LINGER_PY_DEPTH_MAX + LINGER_NATIVE_DEPTH_MAX];
+  /* Sized by the configuration: a fixed worst-case array would make
+   * every call probe several pages of stack. */
+  uint64_t key[1 + 2 * (py_max + 1) + native_max];
   uint64_t tag = domain | (uint64_t) __atomic_load_n (&phase, __ATOMIC_RELAXED) << 8;
   uint32_t n_py = 0, n_native = 0;
   linger_py_capture_fn capture = __atomic_load_n (&py_capture, __ATOMIC_ACQUIRE);
@@ -440,15 +448,41 @@ linger_alloc_track (void *p, size_t size, uint32_t domain)
   tag |= (uint64_t) n_py << 16 | (uint64_t) n_native << 32;
   key[0] = tag;
   uint32_t site = site_of_key (key, 1 + 2 * n_py + n_native);
-  if (site != 0 && linger_blocks_insert ((uintptr_t) p, site, size))
+  linger_guard_leave ();
+  return site;
+}
+
+void
+linger_alloc_count (uint32_t site, size_t size, bool shared)
+{
+  site_stats *s = &stats[site];
+  uint64_t live;
+  if (shared)
     {
-      site_stats *s = &stats[site];
       __atomic_add_fetch (&s->allocs, 1, __ATOMIC_RELAXED);
       __atomic_add_fetch (&s->alloc_bytes, size, __ATOMIC_RELAXED);
+      live = __atomic_add_fetch (&live_blocks, 1, __ATOMIC_RELAXED);
     }
   else
+    {
+      s->allocs++;
+      s->alloc_bytes += size;
+      /* Under the GIL; a racing native thread may make the count a
+       * little off, never wrong by more than its own blocks. */
+      live = ++live_blocks;
+    }
+  if (LINGER_UNLIKELY (live > peak_blocks))
+    peak_blocks = live;
+}
+
+void
+linger_alloc_track (void *p, size_t size, uint32_t domain)
+{
+  uint32_t site = linger_alloc_site (domain);
+  if (site != 0 && linger_blocks_insert ((uintptr_t) p, site, size))
+    linger_alloc_count (site, size, true);
+  else
     linger_alloc_add_info_flags (LINGER_ALLOC_TABLE_FULL);
-  linger_guard_leave ();
 }
 
 /* ------------------------------------------------------------------ */
@@ -471,13 +505,19 @@ typedef struct
 static tally_counts *tallies;
 
 void
-linger_alloc_untrack (void *p)
+linger_alloc_count_free (uint32_t site, uint32_t size, void *block, bool shared)
 {
-  uint32_t site, size;
-  if (!linger_blocks_remove ((uintptr_t) p, &site, &size))
-    return;
   site_stats *s = &stats[site];
-  __atomic_add_fetch (&s->frees, 1, __ATOMIC_RELAXED);
+  if (shared)
+    {
+      __atomic_add_fetch (&s->frees, 1, __ATOMIC_RELAXED);
+      __atomic_sub_fetch (&live_blocks, 1, __ATOMIC_RELAXED);
+    }
+  else
+    {
+      s->frees++;
+      live_blocks--;
+    }
   if (linger_alloc_in_gc)
     {
       s->gc_frees++;
@@ -487,13 +527,21 @@ linger_alloc_untrack (void *p)
           if (n_gc_events < MAX_GC_EVENTS)
             {
               linger_gc_event *ev = &gc_events[n_gc_events++];
-              *ev = (linger_gc_event) { .block = (uintptr_t) p, .site = site, .size = size };
+              *ev = (linger_gc_event) { .block = (uintptr_t) block, .site = site, .size = size };
               gc_classify (ev);
             }
           else
             gc_events_overflow = true;
         }
     }
+}
+
+void
+linger_alloc_untrack (void *p)
+{
+  uint32_t site, size;
+  if (linger_blocks_remove ((uintptr_t) p, &site, &size))
+    linger_alloc_count_free (site, size, p, true);
 }
 
 uint32_t
@@ -729,7 +777,9 @@ linger_alloc_flush (linger_writer *w, bool final)
       linger_blocks_foreach (write_live, &ctx);
     }
 
-  uint64_t table = linger_blocks_bytes () + raw_keys.bytes + native_stacks.bytes + sites.bytes
+  /* Python blocks carry a 16-byte header each (counted at the peak). */
+  uint64_t header_bytes = linger_alloc_cfg.python ? 16 * peak_blocks : 0;
+  uint64_t table = linger_blocks_bytes () + header_bytes + raw_keys.bytes + native_stacks.bytes + sites.bytes
                    + gc_tally.bytes;
   uint32_t flags = __atomic_load_n (&extra_info_flags, __ATOMIC_RELAXED);
   if (linger_alloc_cfg.python)
@@ -747,7 +797,7 @@ linger_alloc_flush (linger_writer *w, bool final)
     .python_allocs = python_allocs,
     .native_allocs = native_allocs,
     .untracked = 0,
-    .peak_live_blocks = linger_blocks_peak (),
+    .peak_live_blocks = peak_blocks,
     .table_bytes = table,
     .gc_collections = gc_collections,
   };

@@ -60,7 +60,19 @@ typedef uint32_t (*linger_py_capture_fn) (uint64_t *pairs, uint32_t max_frames, 
 typedef uint32_t (*linger_py_resolve_fn) (const uint64_t *pairs, uint32_t n_frames, bool truncated);
 void linger_alloc_set_python (linger_py_capture_fn capture, linger_py_resolve_fn resolve);
 
-/* Tracks a block allocated in `domain` by the calling thread: captures
+/* The site of an allocation the calling thread is making in `domain`:
+ * captures the stacks the configuration asks for and interns them.  Call
+ * with the guard NOT held (it enters it).  0 if it cannot be known. */
+uint32_t linger_alloc_site (uint32_t domain);
+
+/* Per-site totals.  `shared`: other threads may count the same site at
+ * the same time (raw and native domains); the GIL-held domains use plain
+ * increments. */
+void linger_alloc_count (uint32_t site, size_t size, bool shared);
+void linger_alloc_count_free (uint32_t site, uint32_t size, void *block, bool shared);
+
+/* Native blocks live in a table (their memory is not ours to extend).
+ * Tracks a block allocated in `domain` by the calling thread: captures
  * the stacks the configuration asks for.  Call with the guard NOT held
  * (it enters it); the block must already be allocated. */
 void linger_alloc_track (void *p, size_t size, uint32_t domain);

@@ -26,7 +26,7 @@ typedef struct
 } shard;
 
 static shard shards[N_SHARDS] __attribute__ ((aligned (64)));
-static uint64_t live_blocks, peak_blocks, table_bytes;
+static uint64_t table_bytes;
 
 static inline uint64_t
 mix (uintptr_t a)
@@ -113,9 +113,6 @@ linger_blocks_insert (uintptr_t addr, uint32_t site, size_t size)
       i = (i + 1) & s->mask;
     }
   linger_spin_unlock (&s->lock);
-  uint64_t live = __atomic_add_fetch (&live_blocks, 1, __ATOMIC_RELAXED);
-  if (live > __atomic_load_n (&peak_blocks, __ATOMIC_RELAXED))
-    __atomic_store_n (&peak_blocks, live, __ATOMIC_RELAXED);
   return true;
 }
 
@@ -168,7 +165,6 @@ linger_blocks_remove (uintptr_t addr, uint32_t *site, uint32_t *size)
   s->slots[hole].addr = 0;
   s->used--;
   linger_spin_unlock (&s->lock);
-  __atomic_sub_fetch (&live_blocks, 1, __ATOMIC_RELAXED);
   return true;
 }
 
@@ -234,18 +230,6 @@ linger_blocks_foreach (linger_blocks_fn fn, void *data)
         fn (copy[i].addr, copy[i].site, copy[i].size, data);
     }
   linger_unmap (copy, copy_cap * sizeof *copy);
-}
-
-uint64_t
-linger_blocks_live (void)
-{
-  return __atomic_load_n (&live_blocks, __ATOMIC_RELAXED);
-}
-
-uint64_t
-linger_blocks_peak (void)
-{
-  return __atomic_load_n (&peak_blocks, __ATOMIC_RELAXED);
 }
 
 uint64_t

@@ -34,8 +34,6 @@ bool linger_blocks_lookup (uintptr_t addr, uint32_t *site, uint32_t *size);
 typedef void (*linger_blocks_fn) (uintptr_t addr, uint32_t site, uint32_t size, void *data);
 void linger_blocks_foreach (linger_blocks_fn fn, void *data);
 
-uint64_t linger_blocks_live (void);
-uint64_t linger_blocks_peak (void);
 uint64_t linger_blocks_bytes (void);  /* memory of the table itself */
 
 /* fork(): prepare takes every lock, parent and child release them. */

@@ -22,14 +22,21 @@ linger_unmap (void *p, size_t bytes)
 uint64_t
 linger_hash_words (const uint64_t *words, uint32_t n)
 {
-  /* A multiply-xorshift mix per word: addresses differ in few bits. */
-  uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
-  for (uint32_t i = 0; i < n; i++)
+  /* Two independent multiply lanes: this runs on every allocation, and
+   * one serial chain of multiplies is the longest part of it. */
+  uint64_t a = 0x9e3779b97f4a7c15ull ^ n, b = 0xc2b2ae3d27d4eb4full;
+  uint32_t i = 0;
+  for (; i + 1 < n; i += 2)
     {
-      h ^= words[i];
-      h *= 0xff51afd7ed558ccdull;
-      h ^= h >> 32;
+      a = (a ^ words[i]) * 0xff51afd7ed558ccdull;
+      b = (b ^ words[i + 1]) * 0xc4ceb9fe1a85ec53ull;
     }
+  if (i < n)
+    a = (a ^ words[i]) * 0xff51afd7ed558ccdull;
+  uint64_t h = a ^ (b >> 31) ^ (b << 33);
+  h ^= h >> 29;
+  h *= 0xbf58476d1ce4e5b9ull;
+  h ^= h >> 32;
   return h | 1; /* never 0 */
 }
 

@@ -2,6 +2,8 @@
 #include "linger_pyalloc.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,9 +30,41 @@ static const uint32_t domain_of[3] = {
 };
 
 /* ------------------------------------------------------------------ */
-/* The domain hooks.  The inner call runs under the guard: PyObject_Malloc
- * hands big requests to PyMem_RawMalloc, which must not be tracked a
- * second time, and the libc malloc below must not count as native. */
+/* The domain hooks.
+ *
+ * Each tracked block carries its site in a 16-byte header in front of
+ * it, so tracking costs no table lookup (a hash table of every Python
+ * block misses the cache on each insert and remove: 4x on allocation-heavy
+ * code, measured).  The header's check word is MAGIC ^ address: a block
+ * allocated before the hooks (or by linger itself, under the guard) has
+ * no header, and 64 bits of address-dependent check cannot match by
+ * accident.  The inner call runs under the guard: PyObject_Malloc hands
+ * big requests to PyMem_RawMalloc, which must not add a second header,
+ * and the libc malloc below must not count as native. */
+
+typedef struct
+{
+  uint64_t check;
+  uint32_t site;
+  uint32_t size;   /* clamped to UINT32_MAX */
+} block_header;
+
+#define HEADER ((size_t) sizeof (block_header))
+#define HEADER_MAGIC 0x6c696e6765722121ull /* "linger!!" */
+
+LINGER_STATIC_ASSERT (sizeof (block_header) == 16, "header keeps 16-byte alignment");
+
+static inline block_header *
+header_of (const void *p)
+{
+  return (block_header *) ((char *) p - HEADER);
+}
+
+static inline bool
+has_header (const void *p)
+{
+  return header_of (p)->check == (HEADER_MAGIC ^ (uint64_t) (uintptr_t) p);
+}
 
 static inline uint32_t
 domain (void *ctx)
@@ -38,60 +72,122 @@ domain (void *ctx)
   return domain_of[(lpy_mem_allocator *) ctx - saved];
 }
 
+/* Raw-domain calls may come without the GIL, from any thread. */
+static inline bool
+shared_domain (void *ctx)
+{
+  return (lpy_mem_allocator *) ctx == &saved[LPY_MEM_DOMAIN_RAW];
+}
+
+static inline void *
+stamp (void *ctx, void *raw, size_t size)
+{
+  char *p = (char *) raw + HEADER;
+  uint32_t site = linger_alloc_site (domain (ctx));
+  block_header *h = (block_header *) raw;
+  h->check = HEADER_MAGIC ^ (uint64_t) (uintptr_t) p;
+  h->site = site;
+  h->size = size > UINT32_MAX ? UINT32_MAX : (uint32_t) size;
+  if (site != 0)
+    linger_alloc_count (site, size, shared_domain (ctx));
+  return p;
+}
+
+/* Called before the inner free: the block may be reused at once. */
+static inline void
+unstamp (void *ctx, void *p)
+{
+  block_header *h = header_of (p);
+  h->check = 0;
+  if (h->site != 0)
+    linger_alloc_count_free (h->site, h->size, p, shared_domain (ctx));
+}
+
 static void *
 hook_malloc (void *ctx, size_t size)
 {
   lpy_mem_allocator *a = ctx;
+  if (linger_guarded ())
+    return a->malloc (a->ctx, size);
+  if (size > SIZE_MAX - HEADER)
+    return NULL;
   linger_guard_enter ();
-  void *p = a->malloc (a->ctx, size);
+  void *raw = a->malloc (a->ctx, size + HEADER);
   linger_guard_leave ();
-  if (p != NULL && !linger_guarded ())
-    linger_alloc_track (p, size, domain (ctx));
-  return p;
+  return raw ? stamp (ctx, raw, size) : NULL;
 }
 
 static void *
 hook_calloc (void *ctx, size_t n, size_t size)
 {
   lpy_mem_allocator *a = ctx;
+  if (linger_guarded ())
+    return a->calloc (a->ctx, n, size);
+  size_t total;
+  if (__builtin_mul_overflow (n, size, &total) || total > SIZE_MAX - HEADER)
+    return NULL;
   linger_guard_enter ();
-  void *p = a->calloc (a->ctx, n, size);
+  void *raw = a->calloc (a->ctx, 1, total + HEADER);
   linger_guard_leave ();
-  if (p != NULL && !linger_guarded ())
-    linger_alloc_track (p, n * size, domain (ctx));
-  return p;
+  return raw ? stamp (ctx, raw, total) : NULL;
 }
 
 static void *
 hook_realloc (void *ctx, void *old, size_t size)
 {
   lpy_mem_allocator *a = ctx;
-  uint32_t old_size = 0;
-  bool was_tracked = old != NULL && linger_alloc_block_site (old, &old_size) != 0;
-  if (was_tracked)
-    linger_alloc_untrack (old);
+  if (old == NULL)
+    return hook_malloc (ctx, size);
+  if (!has_header (old))
+    {
+      /* A block from before the hooks stays untracked. */
+      linger_guard_enter ();
+      void *p = a->realloc (a->ctx, old, size);
+      linger_guard_leave ();
+      return p;
+    }
+  if (size > SIZE_MAX - HEADER)
+    return NULL;
+  block_header saved_header = *header_of (old);
+  unstamp (ctx, old);
   linger_guard_enter ();
-  void *p = a->realloc (a->ctx, old, size);
+  void *raw = a->realloc (a->ctx, header_of (old), size + HEADER);
   linger_guard_leave ();
+  if (raw == NULL)
+    {
+      /* The old block is still there: put its header back. */
+      *header_of (old) = saved_header;
+      if (saved_header.site != 0)
+        linger_alloc_count (saved_header.site, saved_header.size, shared_domain (ctx));
+      return NULL;
+    }
   if (linger_guarded ())
-    return p;
-  if (p != NULL)
-    linger_alloc_track (p, size, domain (ctx));
-  else if (was_tracked && size != 0)
-    linger_alloc_track (old, old_size, domain (ctx));
-  return p;
+    {
+      block_header *h = (block_header *) raw;
+      h->check = HEADER_MAGIC ^ (uint64_t) (uintptr_t) ((char *) raw + HEADER);
+      h->site = 0;
+      h->size = size > UINT32_MAX ? UINT32_MAX : (uint32_t) size;
+      return (char *) raw + HEADER;
+    }
+  return stamp (ctx, raw, size);
 }
 
 static void
 hook_free (void *ctx, void *p)
 {
   lpy_mem_allocator *a = ctx;
-  if (p != NULL)
-    linger_alloc_untrack (p);
+  if (p != NULL && has_header (p))
+    {
+      unstamp (ctx, p);
+      p = header_of (p);
+    }
   linger_guard_enter ();
   a->free (a->ctx, p);
   linger_guard_leave ();
 }
+
+static uint32_t capture (uint64_t *pairs, uint32_t max, uint32_t dom);
+static uint32_t resolve (const uint64_t *pairs, uint32_t n, bool truncated);
 
 bool
 linger_pyalloc_active (void)
@@ -126,7 +222,14 @@ linger_pyalloc_install (void)
     {
       walker = WALKER_OFF;
       linger_alloc_add_info_flags (LINGER_ALLOC_FRAMES_OFF);
+      return;
     }
+  /* The walker runs from now on: its row comes from this very minor
+   * version's headers, and frame layouts do not change between patch
+   * releases.  It is still checked against the public API on the first
+   * live frame (an audit event or a collection), and switched off for
+   * good if it disagrees. */
+  linger_alloc_set_python (capture, resolve);
 }
 
 /* ------------------------------------------------------------------ */
@@ -372,11 +475,11 @@ linger_pyalloc_validate (void)
     {
       walker = WALKER_OK;
       linger_alloc_add_info_flags (LINGER_ALLOC_FRAMES_CHECKED);
-      linger_alloc_set_python (capture, resolve);
     }
   else
     {
       walker = WALKER_OFF;
+      linger_alloc_set_python (NULL, resolve);
       linger_alloc_add_info_flags (LINGER_ALLOC_FRAMES_OFF);
       char msg[160];
       snprintf (msg, sizeof msg,
@@ -413,17 +516,32 @@ typedef struct
 static type_slot type_cache[TYPE_CACHE];
 static linger_interner names;
 
+/* Whether `len` bytes at `p` can be read, asked of the kernel: write()
+ * fails with EFAULT instead of faulting.  Used once per distinct type
+ * pointer (they are cached), never per block. */
+static int probe_pipe[2] = { -1, -1 };
+
+static bool
+readable (const void *p, size_t len)
+{
+  if (probe_pipe[0] < 0 && pipe2 (probe_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+    return false;
+  ssize_t n = write (probe_pipe[1], p, len);
+  if (n <= 0)
+    return false;
+  char sink[64];
+  while (read (probe_pipe[0], sink, sizeof sink) > 0)
+    ;
+  return (size_t) n == len;
+}
+
 static bool
 readable_type (uintptr_t t)
 {
-  if (t == 0 || (t & 7) != 0)
+  if (t < 4096 || (t & 7) != 0)
     return false;
-  /* A heap type is a tracked GC block; a static one lies in a loaded
-   * object.  Either way its memory can be read. */
-  if (linger_alloc_block_site ((const void *) (t - 16), NULL) != 0)
-    return true;
-  Dl_info info;
-  return dladdr ((const void *) t, &info) != 0 && info.dli_fname != NULL;
+  /* Up to tp_flags, the fields read below. */
+  return readable ((const void *) t, 176);
 }
 
 static uint32_t
@@ -437,12 +555,16 @@ type_name_id (uintptr_t t)
     {
       /* t is a type if its own type is `type` or a metaclass (a type
        * whose instances are types). */
+      /* Freelists reuse ob_type as a link (floats before 3.11), so the
+       * chain must end in `type` itself within two steps. */
       uintptr_t meta = (uintptr_t) lpy_type ((lpy_object *) t);
+      const char *name = NULL;
       if (meta == (uintptr_t) lpy.PyType_Type
-          || (readable_type (meta)
+          || (readable_type (meta) && lpy_type ((lpy_object *) meta) == lpy.PyType_Type
               && (LPY_TP_FLAGS ((lpy_object *) meta) & LPY_TPFLAGS_TYPE_SUBCLASS) != 0))
+        name = LPY_TP_NAME ((lpy_object *) t);
+      if (name != NULL && readable (name, 1))
         {
-          const char *name = LPY_TP_NAME ((lpy_object *) t);
           uint64_t words[16] = { 0 };
           size_t len = name ? strnlen (name, sizeof words - 1) : 0;
           memcpy (words, name, len);
@@ -477,6 +599,13 @@ classify (linger_gc_event *ev)
         continue;
       ev->object = (uintptr_t) obj;
       ev->type = name;
+      /* A dying type's address may next hold anything: forget it. */
+      if (LPY_TP_FLAGS (type) & LPY_TPFLAGS_TYPE_SUBCLASS)
+        {
+          type_slot *slot = &type_cache[((uintptr_t) obj >> 4) & (TYPE_CACHE - 1)];
+          if (slot->type == (uintptr_t) obj)
+            slot->type = 0;
+        }
       if (type == lpy.PyMethod_Type)
         {
           ev->link = (uintptr_t) AT (obj, 24, void *);
@@ -524,45 +653,6 @@ gc_callback (lpy_object *self, lpy_object *args)
   return lpy._Py_NoneStruct;
 }
 
-/* Called from a one-line Python expression run at start-up, so a Python
- * frame is certainly on the stack when the walker is checked. */
-static lpy_object *
-check_callback (lpy_object *self, lpy_object *unused)
-{
-  linger_pyalloc_validate ();
-  lpy.Py_IncRef (lpy._Py_NoneStruct);
-  return lpy._Py_NoneStruct;
-}
-
-static lpy_method_def check_def = {
-  "_linger_check_frames", check_callback, LPY_METH_NOARGS,
-  "linger: checks the frame walker against the public API",
-};
-
-#define LPY_EVAL_INPUT 258
-
-static void
-validate_now (void)
-{
-  if (walker != WALKER_PENDING)
-    return;
-  linger_guard_enter ();
-  lpy_object *globals = lpy.PyDict_New ();
-  lpy_object *fn = lpy.PyCFunction_NewEx (&check_def, NULL, NULL);
-  if (globals != NULL && fn != NULL && lpy.PyDict_SetItemString (globals, "check", fn) == 0)
-    {
-      lpy_object *r = lpy.PyRun_StringFlags ("check()", LPY_EVAL_INPUT, globals, globals, NULL);
-      if (r != NULL)
-        lpy.Py_DecRef (r);
-    }
-  lpy.PyErr_Clear ();
-  if (fn)
-    lpy.Py_DecRef (fn);
-  if (globals)
-    lpy.Py_DecRef (globals);
-  linger_guard_leave ();
-}
-
 static lpy_method_def gc_callback_def = {
   "_linger_gc_callback", gc_callback, LPY_METH_VARARGS,
   "linger: counts frees that happen inside cyclic collections",
@@ -574,8 +664,6 @@ linger_pyalloc_start (void)
   if (!installed)
     return;
   linger_alloc_set_py_flush (py_flush);
-  if (walker == WALKER_PENDING)
-    validate_now ();
   if (L != NULL)
     linger_alloc_set_gc_classifier (classify, type_name_string);
   lpy_object *gc = lpy.PyImport_ImportModule ("gc");
@@ -601,7 +689,13 @@ linger_pyalloc_object_site (lpy_object *obj)
   if (!installed)
     return 0;
   lpy_object *type = lpy_type (obj);
-  return linger_alloc_block_site ((const char *) obj - presize (type), NULL);
+  /* Static types are not heap blocks: nothing in front of them is ours
+   * to read. */
+  if (obj == NULL || ((LPY_TP_FLAGS (type) & LPY_TPFLAGS_TYPE_SUBCLASS)
+                      && !(LPY_TP_FLAGS (obj) & LPY_TPFLAGS_HEAPTYPE)))
+    return 0;
+  const char *block = (const char *) obj - presize (type);
+  return has_header (block) ? header_of (block)->site : 0;
 }
 
 void

@@ -15,6 +15,8 @@
  */
 #include "linger_snapshot.h"
 
+#include "linger_pyalloc.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -866,6 +868,12 @@ record_object (snap *s, lpy_object *obj, uint32_t seen_bits)
     e.flags |= LINGER_OBJ_SIZE_ESTIMATED;
   linger_writer_object (s->w, &e);
   s->n_objects++;
+  uint32_t site = linger_pyalloc_object_site (obj);
+  if (site != 0)
+    {
+      linger_object_site_entry se = { .address = e.address, .site = site };
+      linger_writer_object_site (s->w, &se);
+    }
 
   collect_candidates (s, obj, ti);
 
