@@ -729,6 +729,9 @@ linger_alloc_flush (linger_writer *w, bool final)
       linger_writer_site (w, &s);
     }
   sites_written = n_sites;
+  /* Batches of different kinds are emitted when they fill up: make sure
+   * every SITES entry is out before totals and blocks that name them. */
+  linger_writer_flush (w);
 
   uint64_t python_allocs = 0, native_allocs = 0;
   for (uint32_t id = 1; id <= n_sites; id++)

@@ -254,17 +254,33 @@ top_frame (void *ts)
   return AT (ts, L->tstate_frame, char *);
 }
 
+/* Whether the thread that captured the frames holds the GIL: resolving
+ * them without it must not touch reference counts or call the API. */
+static __thread bool capture_has_gil __attribute__ ((tls_model ("initial-exec")));
+
 static uint32_t
 capture (uint64_t *pairs, uint32_t max, uint32_t dom)
 {
-  void *ts = get_tstate ();
+  void *ts;
+  if (dom == LINGER_DOMAIN_PY_MEM || dom == LINGER_DOMAIN_PY_OBJ)
+    {
+      /* These domains are only used with the GIL held. */
+      ts = get_tstate ();
+      capture_has_gil = true;
+    }
+  else
+    {
+      /* Raw and native allocations come with or without the GIL (ctypes
+       * and most C extensions release it around their C code).  The
+       * calling thread's own frames cannot change while it is in C, so
+       * they are read through its own thread state.  The thread-state
+       * key is only valid while the interpreter runs. */
+      if (linger_alloc_get_phase () != LINGER_PHASE_RUNNING)
+        return 0;
+      ts = lpy.PyGILState_GetThisThreadState ();
+      capture_has_gil = ts != NULL && ts == get_tstate ();
+    }
   if (ts == NULL)
-    return 0;
-  /* Before 3.12 the "current" thread state is the GIL holder's, not
-   * ours: a raw or native allocation made without the GIL must not read
-   * another thread's frames. */
-  if (lpy.minor < 12 && dom != LINGER_DOMAIN_PY_MEM && dom != LINGER_DOMAIN_PY_OBJ
-      && ts != lpy.PyGILState_GetThisThreadState ())
     return 0;
   char *f = top_frame (ts);
   uint32_t n = 0;
@@ -374,6 +390,8 @@ copy_str (lpy_object *s)
   bool compact = (state >> 5) & 1, ascii = (state >> 6) & 1;
   if (compact && ascii)
     return copy_bytes ((const char *) s + L->ascii_data, (size_t) AT (s, L->unicode_length, intptr_t));
+  if (!capture_has_gil)
+    return "?";
   ssize_t len = 0;
   const char *u = lpy.PyUnicode_AsUTF8AndSize (s, &len);
   if (u == NULL)
@@ -399,7 +417,11 @@ frame_id (uint64_t code, int line)
   lpy_object *co = (lpy_object *) (uintptr_t) code;
   bool code_new;
   linger_intern (&codes, &code, 1, linger_hash_words (&code, 1), 0, &code_new);
-  if (code_new)
+  /* Without the GIL the code object cannot be kept alive (its refcount
+   * is not ours to touch then); the frame using it keeps it alive for
+   * now, and a code object that dies later could give its address to
+   * another: such a site would then be misnamed, never crash. */
+  if (code_new && capture_has_gil)
     lpy.Py_IncRef (co);
   frame_info *fi = &frame_infos[id];
   fi->filename = copy_str (AT (co, L->code_filename, lpy_object *));
@@ -412,11 +434,13 @@ static uint32_t
 resolve (const uint64_t *pairs, uint32_t n, bool truncated)
 {
   uint64_t ids[LINGER_PY_DEPTH_MAX];
-  lpy_object *et, *ev, *etb;
-  lpy.PyErr_Fetch (&et, &ev, &etb);
+  lpy_object *et = NULL, *ev = NULL, *etb = NULL;
+  if (capture_has_gil)
+    lpy.PyErr_Fetch (&et, &ev, &etb);
   for (uint32_t i = 0; i < n; i++)
     ids[i] = frame_id (pairs[2 * i], line_of (pairs[2 * i], pairs[2 * i + 1]));
-  lpy.PyErr_Restore (et, ev, etb);
+  if (capture_has_gil)
+    lpy.PyErr_Restore (et, ev, etb);
   bool inserted;
   return linger_intern (&py_stacks, ids, n, linger_hash_words (ids, n), truncated ? 1 : 0, &inserted);
 }
