@@ -95,8 +95,11 @@ linger_alloc_init (bool is_python, bool is_root)
   bool enabled = alloc == NULL || strcmp (alloc, "0") != 0;
   const char *native = getenv ("LINGER_NATIVE");
   linger_alloc_cfg.python = enabled && is_python;
+  /* LINGER_NATIVE is inherited by every descendant; those that will
+   * write no trace (non-Python helpers of a Python program) skip the
+   * work. */
   if (native != NULL && *native != '\0')
-    linger_alloc_cfg.native = enabled && strcmp (native, "0") != 0;
+    linger_alloc_cfg.native = enabled && strcmp (native, "0") != 0 && (is_python || is_root);
   else
     linger_alloc_cfg.native = enabled && !is_python && is_root;
   linger_alloc_cfg.python_depth = env_uint ("LINGER_PYTHON_DEPTH", 8, 1, LINGER_PY_DEPTH_MAX);
