@@ -111,7 +111,10 @@ test_round_trip (void)
 
   trace = linger_trace_new_from_data (data, len, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (trace->version_minor, ==, 1);
+  /* Written by the current writer: its minor version, which has ATEXIT
+   * records (minor 1 and later). */
+  g_assert_cmpuint (trace->version_minor, ==, LINGER_TRACE_VERSION_MINOR);
+  g_assert_cmpuint (trace->version_minor, >=, 1);
   g_assert_cmpuint (trace->n_unknown_records, ==, 0);
   s = linger_trace_pick_snapshot (trace);
   g_assert_cmpuint (s->atexits->len, ==, 2);

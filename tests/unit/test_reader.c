@@ -318,36 +318,62 @@ test_bad_header_size (void)
 
 /* A newer minor version may add records and grow the header; both are
  * stepped over. */
+/* A trace from a newer minor version: a longer file header, and records
+ * of types this reader does not know, in the ranges the format reserves
+ * for them (41..63 allocation tracking, 14..31 snapshot records, the
+ * latter inside the snapshot), are stepped over and counted. */
 static void
 test_newer_minor (void)
 {
-  g_autoptr(GByteArray) a = full_copy ();
-  g_autoptr(GByteArray) b = g_byte_array_new ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(LingerTrace) trace = NULL;
-  linger_file_header h;
-  guint8 grown[16] = { 0 };
-  guint8 unknown[24] = { 0 };
-  linger_record_header uh = { .type = 40, .flags = 0, .size = sizeof unknown };
-  gsize end = a->len - sizeof (linger_rec_end);
+  const guint16 alloc_types[] = { LINGER_REC_LIVE_BLOCKS + 1, 63 };
+  const guint16 snapshot_types[] = { LINGER_REC_OBJECT_SITES + 1, 31 };
 
-  memcpy (&h, a->data, sizeof h);
-  h.version_minor = LINGER_TRACE_VERSION_MINOR + 1;
-  h.header_size = sizeof h + sizeof grown;
-  memcpy (unknown, &uh, sizeof uh);
+  G_STATIC_ASSERT (LINGER_REC_LIVE_BLOCKS + 1 < LINGER_REC_END);
 
-  g_byte_array_append (b, (const guint8 *) &h, sizeof h);
-  g_byte_array_append (b, grown, sizeof grown);
-  g_byte_array_append (b, a->data + sizeof h, (guint) (end - sizeof h));
-  g_byte_array_append (b, unknown, sizeof unknown);
-  g_byte_array_append (b, a->data + end, sizeof (linger_rec_end));
+  for (guint i = 0; i < G_N_ELEMENTS (alloc_types); i++)
+    {
+      g_autoptr(GByteArray) a = full_copy ();
+      g_autoptr(GByteArray) b = g_byte_array_new ();
+      g_autoptr(GError) error = NULL;
+      g_autoptr(LingerTrace) trace = NULL;
+      linger_file_header h;
+      guint8 grown[16] = { 0 };
+      guint8 unknown[24] = { 0 };
+      guint8 unknown_snap[16] = { 0 };
+      linger_record_header uh = { .type = alloc_types[i], .flags = 0, .size = sizeof unknown };
+      linger_record_header sh = { .type = snapshot_types[i], .flags = 0, .size = sizeof unknown_snap };
+      gsize end = a->len - sizeof (linger_rec_end);
+      gsize snap_end = find_record (a->data, a->len, LINGER_REC_SNAPSHOT_END, 0);
 
-  trace = linger_trace_new_from_data (b->data, b->len, &error);
-  g_assert_no_error (error);
-  g_assert_true (trace->complete);
-  g_assert_cmpuint (trace->n_unknown_records, ==, 1);
-  g_assert_cmpuint (trace->version_minor, ==, LINGER_TRACE_VERSION_MINOR + 1);
-  g_assert_cmpuint (((LingerSnapshot *) g_ptr_array_index (trace->snapshots, 0))->objects->len, ==, 3);
+      g_assert_cmpuint (snap_end, >, sizeof h);
+      g_assert_cmpuint (snap_end, <, end);
+      memcpy (&h, a->data, sizeof h);
+      h.version_minor = LINGER_TRACE_VERSION_MINOR + 1;
+      h.header_size = sizeof h + sizeof grown;
+      memcpy (unknown, &uh, sizeof uh);
+      memset (unknown + sizeof uh, 0xA5, sizeof unknown - sizeof uh);
+      memcpy (unknown_snap, &sh, sizeof sh);
+      memset (unknown_snap + sizeof sh, 0x5A, sizeof unknown_snap - sizeof sh);
+
+      g_byte_array_append (b, (const guint8 *) &h, sizeof h);
+      g_byte_array_append (b, grown, sizeof grown);
+      /* ... records up to the snapshot's end, an unknown snapshot record,
+       * the SNAPSHOT_END and what follows, an unknown allocation record,
+       * END. */
+      g_byte_array_append (b, a->data + sizeof h, (guint) (snap_end - sizeof h));
+      g_byte_array_append (b, unknown_snap, sizeof unknown_snap);
+      g_byte_array_append (b, a->data + snap_end, (guint) (end - snap_end));
+      g_byte_array_append (b, unknown, sizeof unknown);
+      g_byte_array_append (b, a->data + end, sizeof (linger_rec_end));
+
+      trace = linger_trace_new_from_data (b->data, b->len, &error);
+      g_assert_no_error (error);
+      g_assert_true (trace->complete);
+      g_assert_cmpuint (trace->n_unknown_records, ==, 2);
+      g_assert_cmpuint (trace->version_minor, ==, LINGER_TRACE_VERSION_MINOR + 1);
+      g_assert_cmpuint (trace->snapshots->len, ==, 1);
+      g_assert_cmpuint (((LingerSnapshot *) g_ptr_array_index (trace->snapshots, 0))->objects->len, ==, 3);
+    }
 }
 
 static void
