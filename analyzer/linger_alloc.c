@@ -332,29 +332,284 @@ linger_frames_splice (const LingerFrame *native,
   return out;
 }
 
+static const char *
+module_basename (const char *module)
+{
+  const char *base;
+
+  if (module == NULL)
+    return NULL;
+  base = strrchr (module, '/');
+  return base != NULL ? base + 1 : module;
+}
+
+/* The frame is in one of the modules whose basename starts with one of
+ * @prefixes. */
+static gboolean
+in_module (const LingerFrame  *f,
+           const char * const *prefixes)
+{
+  const char *base = module_basename (f->module);
+
+  if (f->kind != LINGER_FRAME_NATIVE || base == NULL)
+    return FALSE;
+  for (guint i = 0; prefixes[i] != NULL; i++)
+    if (g_str_has_prefix (base, prefixes[i]))
+      return TRUE;
+  return FALSE;
+}
+
+/* The C runtime: libc and the dynamic loader (glibc and musl), and the
+ * libraries glibc merged into libc since 2.34. */
+static gboolean
+in_runtime (const LingerFrame *f)
+{
+  static const char * const runtime[] = {
+    "libc.so", "libc-", "ld-linux", "ld64.so", "ld-musl", "libpthread.so", "libpthread-",
+    "libdl.so", "libdl-",
+    NULL
+  };
+
+  return in_module (f, runtime);
+}
+
+gboolean
+linger_frame_is_foreign_call (const LingerFrame *f)
+{
+  static const char * const foreign[] = { "libffi.so", "libffi-", "_ctypes.", "_ctypes_test.", NULL };
+
+  return in_module (f, foreign);
+}
+
+/* A frame that only allocates for its caller: an allocator by name, an
+ * unnamed frame in libc (its malloc without symbols) or any frame of the
+ * shim. */
+static gboolean
+frame_only_allocates (const LingerFrame *f)
+{
+  static const char * const shim[] = { "liblinger", NULL };
+
+  if (f->kind != LINGER_FRAME_NATIVE)
+    return FALSE;
+  if (in_module (f, shim))
+    return TRUE;
+  if (f->function == NULL && f->module != NULL && strstr (f->module, "libc.so") != NULL)
+    return TRUE;
+  return linger_frame_is_allocator (f->function);
+}
+
+/* A frame that says where code is, to people: a Python frame, or a named
+ * native one that is neither an allocator nor the interpreter running
+ * Python code. */
+static gboolean
+frame_is_named (const LingerFrame *f)
+{
+  if (f->kind == LINGER_FRAME_PYTHON)
+    return TRUE;
+  return f->function != NULL && !linger_frame_is_allocator (f->function)
+         && !linger_frame_is_interpreter (f->function);
+}
+
 gint
 linger_frames_allocated_at (const GArray *frames,
                             gboolean      python_domain)
 {
-  if (python_domain)
-    for (guint i = 0; i < frames->len; i++)
-      if (g_array_index (frames, LingerFrame, i).kind == LINGER_FRAME_PYTHON)
-        return (gint) i;
+  const LingerFrame *fs = (const LingerFrame *) (gpointer) frames->data;
+  gint first_unnamed = -1;
+  gint last_named = -1;              /* the outermost named frame */
+  guint python_from = frames->len;   /* the innermost Python frame */
+
+  for (guint i = 0; i < frames->len; i++)
+    if (fs[i].kind == LINGER_FRAME_PYTHON)
+      {
+        python_from = i;
+        break;
+      }
+  if (python_domain && python_from < frames->len)
+    return (gint) python_from;
+  for (guint i = frames->len; i > 0; i--)
+    if (frame_is_named (&fs[i - 1]))
+      {
+        last_named = (gint) i - 1;
+        break;
+      }
+
   for (guint i = 0; i < frames->len; i++)
     {
-      const LingerFrame *f = &g_array_index (frames, LingerFrame, i);
+      const LingerFrame *f = &fs[i];
 
       if (f->kind == LINGER_FRAME_PYTHON)
         return (gint) i;
-      /* An unnamed frame in an allocator's library says nothing either;
-       * one elsewhere (a stripped extension) is the best there is. */
-      if (f->function == NULL && f->module != NULL
-          && (strstr (f->module, "libc.so") != NULL || strstr (f->module, "liblinger") != NULL))
+      if (frame_only_allocates (f))
         continue;
-      if (!linger_frame_is_allocator (f->function))
-        return (gint) i;
+      /* ctypes' own frames: the program's call is the Python line that
+       * made it. */
+      if (python_from < frames->len && linger_frame_is_foreign_call (f))
+        continue;
+      /* An unnamed frame (a stripped module): shown in the stack, but a
+       * named caller further out says more. */
+      if (f->function == NULL && (gint) i < last_named)
+        {
+          if (first_unnamed < 0)
+            first_unnamed = (gint) i;
+          continue;
+        }
+      return (gint) i;
     }
+  if (first_unnamed >= 0)
+    return first_unnamed;
   return frames->len > 0 ? 0 : -1;
+}
+
+/* "ctypes" for _ctypes.cpython-311-x86_64-linux-gnu.so, "libffi" for
+ * libffi.so.8: what people call the module. */
+static char *
+module_short_name (const char *module)
+{
+  const char *base = module_basename (module);
+  const char *dot = strchr (base, '.');
+  char *name = dot != NULL && dot > base ? g_strndup (base, (gsize) (dot - base)) : g_strdup (base);
+
+  if (strcmp (name, "_ctypes") == 0)
+    {
+      g_free (name);
+      return g_strdup ("ctypes");
+    }
+  return name;
+}
+
+char *
+linger_frames_through (const GArray *frames,
+                       gint          at)
+{
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  GString *out;
+
+  if (at <= 0 || (guint) at > frames->len)
+    return NULL;
+  /* Outermost first: the order of the calls. */
+  for (gint i = at - 1; i >= 0; i--)
+    {
+      const LingerFrame *f = &g_array_index (frames, LingerFrame, i);
+      char *name;
+      gboolean seen = FALSE;
+
+      if (f->kind != LINGER_FRAME_NATIVE || f->module == NULL || frame_only_allocates (f))
+        continue;
+      name = module_short_name (f->module);
+      for (guint k = 0; k < names->len && !seen; k++)
+        seen = strcmp (g_ptr_array_index (names, k), name) == 0;
+      if (seen)
+        g_free (name);
+      else
+        g_ptr_array_add (names, name);
+    }
+  if (names->len == 0)
+    return NULL;
+  out = g_string_new (NULL);
+  for (guint k = 0; k < names->len; k++)
+    {
+      if (k > 0)
+        g_string_append (out, " → ");
+      g_string_append (out, g_ptr_array_index (names, k));
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* The dynamic loader's own work: loading objects (their link maps, names,
+ * search lists, scopes), the lookup structures, TLS blocks and DTVs, and
+ * dlerror's state. */
+static gboolean
+is_loader_function (const char *function)
+{
+  static const char * const exact[] = {
+    "allocate_dtv", "_dlerror_run", "dl_open_worker", "dl_open_worker_begin", "openaux",
+    "dlopen_implementation", "dlmopen_implementation", "add_to_global_resize",
+    "add_to_global_update", "fillin_rpath", "decompose_rpath", "expand_dynamic_string_token",
+    "open_path", "resize_scopes", "resize_tls_slotinfo", "update_tls_slotinfo",
+    NULL
+  };
+  static const char * const prefixes[] = {
+    "_dl_", "__dl_", "_dlerror", "__libc_dlopen", "__libc_dlsym", "__libc_dlerror", "dl_open_",
+    NULL
+  };
+
+  return matches_one_of (function, exact, prefixes);
+}
+
+/* Caches libc fills once and keeps for the life of the process. */
+static gboolean
+is_libc_cache_function (const char *function)
+{
+  static const char * const exact[] = {
+    "setlocale", "__gconv_load_cache", "__gconv_read_conf", "__libc_early_init",
+    NULL
+  };
+  static const char * const prefixes[] = {
+    "_nl_", "__libc_thread", "__libc_tsd", "__libc_setlocale", "new_composite_name",
+    NULL
+  };
+
+  return matches_one_of (function, exact, prefixes);
+}
+
+/* The libc calls that write to or read from stdout or stderr without a
+ * FILE argument: a stdio buffer allocated under them belongs to one of
+ * the standard streams, which stay open for the life of the process. */
+static gboolean
+is_standard_stream_call (const char *function)
+{
+  static const char * const exact[] = {
+    "printf", "vprintf", "puts", "putchar", "perror", "psignal", "psiginfo", "scanf", "vscanf",
+    "getchar", "gets", "_IO_printf", "_IO_puts", "_IO_putchar", "_IO_getchar", "__printf_chk",
+    "__vprintf_chk", "__isoc99_scanf", "__isoc99_vscanf", "__isoc23_scanf", "__isoc23_vscanf",
+    "warn", "warnx", "vwarn", "vwarnx", "err", "errx", "verr", "verrx", "error", "error_at_line",
+    "__assert_fail", "__printf", "__vprintf",
+    NULL
+  };
+  static const char * const none[] = { NULL };
+
+  return matches_one_of (function, exact, none);
+}
+
+LingerOrigin
+linger_frames_origin (const GArray *frames)
+{
+  const LingerFrame *fs = (const LingerFrame *) (gpointer) frames->data;
+  guint inner = 0;
+  guint end;
+
+  while (inner < frames->len && frame_only_allocates (&fs[inner]))
+    inner++;
+  /* The runtime's own frames from there outwards, up to the call the
+   * program (or the interpreter, or an extension) made into it. */
+  for (end = inner; end < frames->len && in_runtime (&fs[end]); end++)
+    ;
+  if (end == inner)
+    return LINGER_ORIGIN_PROGRAM;
+
+  for (guint i = inner; i < end; i++)
+    if (is_loader_function (fs[i].function))
+      return LINGER_ORIGIN_LOADER;
+  if (is_libc_cache_function (fs[inner].function))
+    return LINGER_ORIGIN_LIBC_CACHE;
+  /* A stream's buffer: the standard streams' only.  The entry point must
+   * be known: a stack cut inside libc might be any FILE's, and a FILE the
+   * program opened and never closed is a leak of its own. */
+  if (g_strcmp0 (fs[inner].function, "_IO_file_doallocate") == 0 && end < frames->len
+      && is_standard_stream_call (fs[end - 1].function))
+    return LINGER_ORIGIN_LIBC_CACHE;
+  return LINGER_ORIGIN_PROGRAM;
+}
+
+gboolean
+linger_python_file_is_library (const char *file)
+{
+  if (file == NULL)
+    return FALSE;
+  return g_str_has_prefix (file, "<frozen ") || strstr (file, "/lib/python3.") != NULL
+         || strstr (file, "/site-packages/") != NULL || strstr (file, "/dist-packages/") != NULL
+         || strstr (file, "/lib/python3/") != NULL;
 }
 
 void

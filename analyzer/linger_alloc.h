@@ -114,6 +114,9 @@ typedef struct
   guint64         offset;     /* native: address - the module's load bias */
   gboolean        has_address;
   gboolean        inlined;    /* native: an inlined call inside the one below */
+  /* native, from a lookup only: the compilation directory a relative
+   * `file` is relative to (DW_AT_comp_dir); NULL once resolved. */
+  const char     *comp_dir;
 } LingerFrame;
 
 /* Whether a native function belongs to CPython's evaluation machinery
@@ -140,9 +143,46 @@ GArray  *linger_frames_splice (const LingerFrame *native,
 
 /* The index of a stack's "allocated at" frame: for a Python-domain site
  * (@python_domain) its innermost Python frame, else the first frame that
- * is not an allocator; -1 if none. */
+ * is not an allocator, with two exceptions that say nothing to people
+ * when there is better further out: the foreign-call machinery (libffi,
+ * _ctypes) when Python frames follow, whose innermost one is then the
+ * answer, and frames without a name (no symbol, no debug information)
+ * when a named frame follows; -1 if none. */
 gint     linger_frames_allocated_at (const GArray *frames,
                                      gboolean      python_domain);
+
+/* The module a foreign-function call goes through on its way from Python
+ * to C: libffi, or ctypes' _ctypes extension.  Their frames are the
+ * machinery of `ctypes.CDLL(...).malloc(n)`, not where the program
+ * allocated. */
+gboolean linger_frame_is_foreign_call (const LingerFrame *frame);
+
+/* The modules of the native frames "allocated at" skipped on its way out
+ * (@at the index linger_frames_allocated_at() gave): their short names,
+ * outermost first, each once, "ctypes → libffi"; NULL if it skipped none
+ * but allocators. */
+char    *linger_frames_through (const GArray *frames,
+                                gint          at);
+
+/* What left a native block behind, judged from its stack. */
+typedef enum
+{
+  LINGER_ORIGIN_PROGRAM,     /* the program, an extension, a library: may be a leak */
+  LINGER_ORIGIN_LOADER,      /* the dynamic loader's link maps, TLS: freed only by dlclose */
+  LINGER_ORIGIN_LIBC_CACHE,  /* libc's one-time caches: stdio buffers of stdout/stderr, locales */
+} LingerOrigin;
+
+/* Judges a symbolized stack (innermost first).  Conservative: only a
+ * stack whose innermost frames past the allocators are the C runtime's
+ * own (libc, ld.so) all the way to the call the program made is the
+ * runtime's; a callback into other code below that call keeps it the
+ * program's. */
+LingerOrigin linger_frames_origin (const GArray *frames);
+
+/* Whether a Python source file is the standard library's or an installed
+ * package's (under lib/python3.X, site-packages, dist-packages) or
+ * frozen ("<frozen abc>") rather than the program's own. */
+gboolean linger_python_file_is_library (const char *file);
 
 /* "file:line in function" for @frame, appended to @out. */
 void     linger_frame_append (GString           *out,

@@ -298,6 +298,9 @@ compare_entries (gconstpointer a,
     {
       if (x->objects->len != y->objects->len)
         return x->objects->len == 0 ? 1 : -1;
+      /* The program's own code before the standard library's. */
+      if (x->in_library != y->in_library)
+        return x->in_library ? 1 : -1;
       if (x->bytes != y->bytes)
         return x->bytes > y->bytes ? -1 : 1;
       if (x->blocks != y->blocks)

@@ -128,6 +128,9 @@ typedef struct
   double          gc_share;        /* of the site's frees, those the GC did */
   char           *example;         /* a path of such a cycle, or NULL */
   gboolean        example_is_generic;
+  /* Its site's Python frames are all the standard library's or installed
+   * packages': it ranks after the program's own code. */
+  gboolean        in_library;
 } LingerFinding;
 
 typedef struct
@@ -163,6 +166,21 @@ typedef struct
   gboolean leaks_known;
   guint64  not_counted_blocks; /* native blocks left at exit by start-up or shutdown */
   guint64  not_counted_bytes;
+  /* Native blocks left at exit that are the dynamic loader's bookkeeping
+   * (link maps, TLS; freed only by dlclose), and the libraries loaded at
+   * the end, whose they are. */
+  guint64  loader_blocks;
+  guint64  loader_bytes;
+  guint    loader_libraries;
+  /* Native blocks left at exit in libc's one-time caches (the standard
+   * streams' buffers, locale data). */
+  guint64  libc_cache_blocks;
+  guint64  libc_cache_bytes;
+  /* Objects the cyclic GC freed whose site has no stack (allocated during
+   * interpreter start-up): one line, not a finding each. */
+  guint64  gc_unattributed_objects;
+  guint64  gc_unattributed_bytes;
+  guint    gc_unattributed_types;
   guint    hidden_leaks;       /* leak groups beyond the shown ones (without --all) */
   guint    hidden_gc_collected;
 } LingerAllocSummary;

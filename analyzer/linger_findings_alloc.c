@@ -60,6 +60,11 @@ leak_hint (LingerSites *sites,
   if (function == NULL)
     return g_strdup_printf ("these blocks were still allocated when the process ended: free them once "
                             "their owner is done with them; they were allocated at %s", where);
+  if (linger_sites_get (sites, site_id)->through != NULL)
+    return g_strdup_printf ("these blocks were still allocated when the process ended: %s allocated them "
+                            "through native code and never freed them; free each once its owner is done "
+                            "with it (a matching free call on every path, error paths included); they were "
+                            "allocated at %s", function, where);
   return g_strdup_printf ("these blocks were still allocated when the process ended: free what %s "
                           "allocates once its owner is done with it (a matching free or destroy call "
                           "on every path, error paths included); the innermost frame that is not an "
@@ -146,7 +151,23 @@ find_leaks (GPtrArray                   *findings,
     for (guint i = 0; i < groups->len; i++)
       {
         const LeakGroup *g = &g_array_index (groups, LeakGroup, i);
-        LingerFinding *f = linger_finding_new (LINGER_FINDING_LEAK, LINGER_SEVERITY_WARNING);
+        const LingerSite *site = linger_sites_get (sites, g->site);
+        LingerFinding *f;
+
+        /* The C runtime's own blocks: the program could not free them. */
+        if (site != NULL && site->origin == LINGER_ORIGIN_LOADER)
+          {
+            summary->loader_blocks += g->totals.blocks;
+            summary->loader_bytes += g->totals.bytes;
+            continue;
+          }
+        if (site != NULL && site->origin == LINGER_ORIGIN_LIBC_CACHE)
+          {
+            summary->libc_cache_blocks += g->totals.blocks;
+            summary->libc_cache_bytes += g->totals.bytes;
+            continue;
+          }
+        f = linger_finding_new (LINGER_FINDING_LEAK, LINGER_SEVERITY_WARNING);
 
         f->site = g->site;
         f->blocks = g->totals.blocks;
@@ -169,6 +190,26 @@ find_leaks (GPtrArray                   *findings,
           g_ptr_array_add (findings, f);
       }
   }
+}
+
+/* The shared objects loaded when the process ended (not the executable,
+ * nor the vDSO, which has no file): whose link maps the loader keeps. */
+static guint
+count_loaded_libraries (const LingerTrace *trace)
+{
+  const LingerAlloc *a = trace->alloc;
+  g_autoptr(GHashTable) paths = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (guint i = 0; i < a->modules->len; i++)
+    {
+      const linger_module_entry *m = &g_array_index (a->modules, linger_module_entry, i);
+      const char *path = linger_trace_string (trace, m->path);
+
+      if (m->gen_unloaded != 0 || path == NULL || path[0] != '/')
+        continue;
+      g_hash_table_add (paths, (gpointer) path);
+    }
+  return g_hash_table_size (paths);
 }
 
 /* ---- gc-collected -------------------------------------------------------- */
@@ -278,6 +319,28 @@ gc_hint (const char *type,
                           "so reference counting frees it without waiting for the cyclic GC", type);
 }
 
+/* Whether the Python stack @id has frames and all of them are the
+ * standard library's or installed packages' (as LingerSite's in_library,
+ * without symbolizing the site's native stack). */
+static gboolean
+python_stack_in_library (const LingerTrace *trace,
+                         guint32            id)
+{
+  guint32 depth;
+  const guint32 *ids = linger_alloc_py_stack (trace->alloc, id, &depth);
+
+  if (ids == NULL || depth == 0)
+    return FALSE;
+  for (guint32 i = 0; i < depth; i++)
+    {
+      const linger_py_frame_entry *e = linger_alloc_py_frame (trace->alloc, ids[i]);
+
+      if (e != NULL && !linger_python_file_is_library (linger_trace_string (trace, e->filename)))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 typedef struct
 {
   guint32 site;
@@ -297,6 +360,7 @@ find_gc_collected (GPtrArray                   *findings,
   const LingerAlloc *a = trace->alloc;
   g_autoptr(GArray) groups = g_array_new (FALSE, TRUE, sizeof (GcGroup));
   g_autoptr(GPtrArray) made = g_ptr_array_new ();
+  g_autoptr(GHashTable) unattributed_types = NULL;
 
   /* gc_frees is sorted by (site, type, kind): one group per (site, type),
    * its kind the one most of its objects were freed in. */
@@ -319,14 +383,29 @@ find_gc_collected (GPtrArray                   *findings,
       g->by_kind[MIN (e->kind, 2u)] += e->count;
     }
 
+  unattributed_types = g_hash_table_new (NULL, NULL);
   for (guint i = 0; i < groups->len; i++)
     {
       const GcGroup *g = &g_array_index (groups, GcGroup, i);
       const linger_site_stats_entry *stats = linger_alloc_site_stats (a, g->site);
-      LingerFinding *f = linger_finding_new (LINGER_FINDING_GC_COLLECTED, LINGER_SEVERITY_INFO);
+      const linger_site_entry *site = linger_alloc_site (a, g->site);
+      LingerFinding *f;
       const char *type = linger_trace_string (trace, g->type_name);
       const char *short_type;
       guint32 kind = LINGER_CYCLE_OTHER;
+
+      /* Objects of the interpreter's start-up, before it had frames: no
+       * stack says whose they are, and a finding each would bury the
+       * program's own under them. */
+      if (site == NULL
+          || (site->py_stack == 0 && (site->native_stack == 0 || (site->flags & LINGER_SITE_STARTUP))))
+        {
+          summary->gc_unattributed_objects += g->count;
+          summary->gc_unattributed_bytes += g->bytes;
+          g_hash_table_add (unattributed_types, GUINT_TO_POINTER (g->type_name));
+          continue;
+        }
+      f = linger_finding_new (LINGER_FINDING_GC_COLLECTED, LINGER_SEVERITY_INFO);
 
       if (g->by_kind[LINGER_CYCLE_BOUND_METHOD] > g->by_kind[kind])
         kind = LINGER_CYCLE_BOUND_METHOD;
@@ -351,8 +430,12 @@ find_gc_collected (GPtrArray                   *findings,
           f->example_is_generic = TRUE;
         }
       f->hint = gc_hint (short_type, f->cycle_kind);
+      /* The Python frames are read from the trace, not symbolized: cheap
+       * for every group. */
+      f->in_library = python_stack_in_library (trace, site->py_stack);
       g_ptr_array_add (made, f);
     }
+  summary->gc_unattributed_types = g_hash_table_size (unattributed_types);
 
   linger_findings_sort (made);
   for (guint i = 0; i < made->len; i++)
@@ -392,6 +475,8 @@ linger_findings_add_alloc (GPtrArray                   *findings,
                          && (a->saw_live_blocks || (a->info.flags & LINGER_ALLOC_FINAL) != 0);
   if (summary->leaks_known)
     find_leaks (findings, trace, sites, options, summary);
+  if (summary->loader_blocks > 0)
+    summary->loader_libraries = count_loaded_libraries (trace);
   find_gc_collected (findings, trace, sites, options, summary);
   linger_findings_sort (findings);
 }

@@ -276,6 +276,7 @@ write_allocated_at (Json       *j,
   json_uint (j, "line", at != NULL ? at->line : 0);
   json_string (j, "function", at != NULL ? at->function : NULL);
   json_string (j, "module", at != NULL ? at->module : NULL);
+  json_string (j, "through", site->through);
   json_open (j, "stack", '[');
   for (guint i = 0; i < site->frames->len; i++)
     write_frame (j, &g_array_index (site->frames, LingerFrame, i));
@@ -363,6 +364,7 @@ write_alloc_finding (Json                *j,
       write_allocated_at (j, "allocated_at", f->site);
       json_string (j, "example", f->example);
       json_bool (j, "example_is_generic", f->example_is_generic);
+      json_bool (j, "in_library", f->in_library);
       json_string (j, "hint", f->hint);
     }
   json_close (j, '}');
@@ -462,7 +464,33 @@ write_allocations (Json                 *j,
   json_bool (j, "leaks_known", a->alloc_summary.leaks_known);
   json_uint (j, "hidden_leaks", a->alloc_summary.hidden_leaks);
   json_uint (j, "hidden_gc_collected", a->alloc_summary.hidden_gc_collected);
+  /* Native blocks left at exit that are the C runtime's, not leaks. */
+  json_uint (j, "loader_blocks", a->alloc_summary.loader_blocks);
+  json_uint (j, "loader_bytes", a->alloc_summary.loader_bytes);
+  json_uint (j, "loader_libraries", a->alloc_summary.loader_libraries);
+  json_uint (j, "libc_cache_blocks", a->alloc_summary.libc_cache_blocks);
+  json_uint (j, "libc_cache_bytes", a->alloc_summary.libc_cache_bytes);
   write_strings (j, "blind_spots", blind);
+  json_close (j, '}');
+}
+
+/* gc-collected objects without a site (interpreter start-up), lumped:
+ * null without allocation tracking. */
+static void
+write_gc_unattributed (Json                 *j,
+                       const LingerAnalysis *a)
+{
+  const LingerAllocSummary *sum = &a->alloc_summary;
+
+  if (!a->trace->alloc->has_info)
+    {
+      json_string (j, "gc_collected_unattributed", NULL);
+      return;
+    }
+  json_open (j, "gc_collected_unattributed", '{');
+  json_uint (j, "objects", sum->gc_unattributed_objects);
+  json_uint (j, "bytes", sum->gc_unattributed_bytes);
+  json_uint (j, "types", sum->gc_unattributed_types);
   json_close (j, '}');
 }
 
@@ -480,6 +508,7 @@ linger_report_json (const LingerAnalysis *a,
   for (guint i = 0; i < a->findings->len; i++)
     write_finding (&j, g_ptr_array_index (a->findings, i));
   json_close (&j, ']');
+  write_gc_unattributed (&j, a);
   json_close (&j, '}');
   g_string_append_c (out, '\n');
 }

@@ -121,6 +121,24 @@ write_allocations (Text                 *t,
                                   sum->not_counted_blocks);
           append_bytes (t->out, sum->not_counted_bytes);
           g_string_append (t->out, " allocated during interpreter start-up/shutdown\n");
+          /* Each with its own reason: the program can do nothing about
+           * either. */
+          if (sum->loader_blocks > 0)
+            {
+              field (t, "");
+              g_string_append_printf (t->out, "not counted: %" G_GUINT64_FORMAT " blocks, ", sum->loader_blocks);
+              append_bytes (t->out, sum->loader_bytes);
+              g_string_append_printf (t->out, " loader bookkeeping for %u loaded libraries (link maps, "
+                                      "TLS: freed only by dlclose)\n", sum->loader_libraries);
+            }
+          if (sum->libc_cache_blocks > 0)
+            {
+              field (t, "");
+              g_string_append_printf (t->out, "not counted: %" G_GUINT64_FORMAT " blocks, ",
+                                      sum->libc_cache_blocks);
+              append_bytes (t->out, sum->libc_cache_bytes);
+              g_string_append (t->out, " in libc's one-time caches (standard stream buffers, locale data)\n");
+            }
         }
     }
 
@@ -478,6 +496,19 @@ kind_summary (const char *kind)
   return "";
 }
 
+/* The gc-collected objects without a site, one line after the others. */
+static void
+write_gc_unattributed (Text                     *t,
+                       const LingerAllocSummary *sum)
+{
+  if (sum->gc_unattributed_objects == 0)
+    return;
+  g_string_append_printf (t->out, "  … and %" G_GUINT64_FORMAT " objects (", sum->gc_unattributed_objects);
+  append_bytes (t->out, sum->gc_unattributed_bytes);
+  g_string_append_printf (t->out, ") of %u types allocated during interpreter start-up were also freed by "
+                          "the cyclic GC\n", sum->gc_unattributed_types);
+}
+
 void
 linger_report_text (const LingerAnalysis *a,
                     gboolean              color,
@@ -512,6 +543,7 @@ linger_report_text_full (const LingerAnalysis *a,
   if (a->findings->len == 0)
     {
       g_string_append (out, "No findings.\n");
+      write_gc_unattributed (&t, &a->alloc_summary);
       return;
     }
 
@@ -530,7 +562,10 @@ linger_report_text_full (const LingerAnalysis *a,
         if (!seen)
           g_ptr_array_add (kinds, (gpointer) f->kind);
       }
+    gboolean gc_written = FALSE;
+
     for (guint k = 0; k < kinds->len; k++)
+    {
       for (guint i = 0; i < a->findings->len; i++)
         {
           const LingerFinding *f = g_ptr_array_index (a->findings, i);
@@ -549,6 +584,14 @@ linger_report_text_full (const LingerAnalysis *a,
             }
           write_finding (&t, f);
         }
+      if (strcmp (g_ptr_array_index (kinds, k), LINGER_FINDING_GC_COLLECTED) == 0)
+        {
+          write_gc_unattributed (&t, &a->alloc_summary);
+          gc_written = TRUE;
+        }
+    }
+    if (!gc_written)
+      write_gc_unattributed (&t, &a->alloc_summary);
   }
   if (a->alloc_summary.hidden_leaks > 0 || a->alloc_summary.hidden_gc_collected > 0)
     g_string_append_printf (out, "\n(%u more leak sites and %u more gc-collected groups, smaller: "

@@ -15,6 +15,7 @@ struct _LingerSites
   GStringChunk       *chunk;
   GHashTable         *resolved;        /* site id -> LingerSite */
   GHashTable         *summaries;       /* site id -> const char * (linger_sites_summary) */
+  GHashTable         *paths;           /* "comp_dir\nfile" -> resolved path or "" */
 };
 
 static gboolean
@@ -37,6 +38,7 @@ symbolizer_lookup (gpointer     user_data,
   out->file = nf.file;
   out->line = nf.line;
   out->inlined = nf.inlined;
+  out->comp_dir = nf.comp_dir;
   return TRUE;
 }
 
@@ -62,6 +64,7 @@ linger_sites_new_with_lookup (const LingerTrace  *trace,
   s->chunk = g_string_chunk_new (4096);
   s->resolved = g_hash_table_new_full (NULL, NULL, NULL, site_free);
   s->summaries = g_hash_table_new (NULL, NULL);
+  s->paths = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   return s;
 }
 
@@ -83,6 +86,7 @@ linger_sites_free (LingerSites *s)
     return;
   g_hash_table_unref (s->resolved);
   g_hash_table_unref (s->summaries);
+  g_hash_table_unref (s->paths);
   g_clear_pointer (&s->symbolizer, linger_symbolizer_free);
   g_string_chunk_free (s->chunk);
   g_free (s);
@@ -93,6 +97,51 @@ linger_sites_intern (LingerSites *s,
                      const char  *text)
 {
   return text != NULL ? g_string_chunk_insert_const (s->chunk, text) : NULL;
+}
+
+char *
+linger_source_path_resolve (const char *file,
+                            const char *comp_dir)
+{
+  g_autofree char *joined = NULL;
+  char *canonical;
+
+  if (file == NULL || comp_dir == NULL || g_path_is_absolute (file) || !g_path_is_absolute (comp_dir))
+    return NULL;
+  joined = g_build_filename (comp_dir, file, NULL);
+  /* "../samples/c/x.c" against /work/main/build reads better as
+   * /work/main/samples/c/x.c. */
+  canonical = g_canonicalize_filename (joined, NULL);
+  if (!g_file_test (canonical, G_FILE_TEST_IS_REGULAR))
+    {
+      g_free (canonical);
+      return NULL;
+    }
+  return canonical;
+}
+
+/* A relative source file of a native frame, absolute when it can be:
+ * each (directory, file) checked on disk once. */
+static const char *
+resolve_source (LingerSites *s,
+                const char  *file,
+                const char  *comp_dir)
+{
+  g_autofree char *key = NULL;
+  const char *found;
+
+  if (file == NULL || comp_dir == NULL || g_path_is_absolute (file))
+    return file;
+  key = g_strconcat (comp_dir, "\n", file, NULL);
+  found = g_hash_table_lookup (s->paths, key);
+  if (found == NULL)
+    {
+      g_autofree char *path = linger_source_path_resolve (file, comp_dir);
+
+      found = linger_sites_intern (s, path != NULL ? path : "");
+      g_hash_table_insert (s->paths, g_steal_pointer (&key), (gpointer) found);
+    }
+  return *found != '\0' ? found : file;
 }
 
 static GArray *
@@ -153,7 +202,7 @@ native_frames (LingerSites *s,
               if (s->lookup (s->user_data, path, build_id, m->base, addrs[i] - 1, &found))
                 {
                   f.function = linger_sites_intern (s, found.function);
-                  f.file = linger_sites_intern (s, found.file);
+                  f.file = linger_sites_intern (s, resolve_source (s, found.file, found.comp_dir));
                   f.line = found.line;
                   f.inlined = found.inlined;
                 }
@@ -197,9 +246,27 @@ linger_sites_get (LingerSites *s,
   site->frames = linger_frames_splice ((const LingerFrame *) native->data, native->len,
                                        (const LingerFrame *) py->data, py->len);
   site->at = linger_frames_allocated_at (site->frames, e->domain != LINGER_DOMAIN_NATIVE);
+  site->origin = e->domain == LINGER_DOMAIN_NATIVE ? linger_frames_origin (site->frames) : LINGER_ORIGIN_PROGRAM;
+  site->in_library = py->len > 0;
+  for (guint i = 0; i < py->len && site->in_library; i++)
+    site->in_library = linger_python_file_is_library (g_array_index (py, LingerFrame, i).file);
   if (site->at >= 0)
     {
       g_autofree char *text = frame_summary (&g_array_index (site->frames, LingerFrame, site->at));
+      g_autofree char *through = NULL;
+
+      /* Said only where it tells something: a Python line reached
+       * through native machinery, or a named frame past a stripped one.
+       * A Python-domain site's interpreter frames are no news. */
+      if (e->domain == LINGER_DOMAIN_NATIVE)
+        through = linger_frames_through (site->frames, site->at);
+      if (through != NULL)
+        {
+          g_autofree char *plain = g_steal_pointer (&text);
+
+          site->through = linger_sites_intern (s, through);
+          text = g_strdup_printf ("%s (through %s)", plain, through);
+        }
       site->summary = linger_sites_intern (s, text);
     }
   g_hash_table_insert (s->resolved, GUINT_TO_POINTER (id), site);

@@ -36,6 +36,14 @@ typedef struct
   /* "app.py:12 in make_conn", "leaky.c:12 in make_node",
    * "libfoo.so+0x1234": the allocated-at frame in one line, or NULL. */
   const char  *summary;
+  /* The modules "allocated at" looked through ("ctypes → libffi"), also
+   * at the end of the summary; NULL if none. */
+  const char  *through;
+  /* Native: whose the block is (a leak, or the runtime's bookkeeping). */
+  LingerOrigin origin;
+  /* It has Python frames and all of them are the standard library's or
+   * an installed package's (linger_python_file_is_library()). */
+  gboolean     in_library;
 } LingerSite;
 
 typedef struct _LingerSites LingerSites;
@@ -58,6 +66,14 @@ const char       *linger_sites_summary      (LingerSites *sites,
 /* A string that lives as long as @sites. */
 const char       *linger_sites_intern       (LingerSites *sites,
                                              const char  *text);
+
+/* @file made absolute against @comp_dir (the compilation directory DWARF
+ * gives a relative file name against) and canonical, when that names an
+ * existing file; NULL otherwise (the build tree is gone, or the path is
+ * the build machine's: "./elf/dl-open.c" of libc's package).
+ * Returns: (transfer full) (nullable): the path */
+char             *linger_source_path_resolve (const char *file,
+                                              const char *comp_dir);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LingerSites, linger_sites_free)
 

@@ -787,6 +787,14 @@ module_find_line (LingerSymbolizer  *s,
         continue;
       out->file = g_string_chunk_insert_const (s->strings, src);
       out->line = lineno > 0 ? (guint) lineno : 0;
+      if (!g_path_is_absolute (src))
+        {
+          Dwarf_Attribute attr;
+          const char *dir = dwarf_formstring (dwarf_attr (&cudie, DW_AT_comp_dir, &attr));
+
+          if (dir != NULL)
+            out->comp_dir = g_string_chunk_insert_const (s->strings, dir);
+        }
       return;
     }
 }

@@ -22,6 +22,10 @@ typedef struct
   const char *module;    /* path of the ELF object (basename not applied), never NULL once found */
   guint64     offset;    /* address relative to the module's load bias */
   gboolean    inlined;   /* reserved: FALSE */
+  /* DW_AT_comp_dir of the compilation unit when `file` is relative (as
+   * "../src/x.c" is, built out of tree): what it is relative to; NULL
+   * otherwise. */
+  const char *comp_dir;
 } LingerNativeFrame;     /* strings are owned by the symbolizer and live as long as it */
 
 LingerSymbolizer *linger_symbolizer_new (void);
