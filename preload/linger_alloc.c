@@ -18,6 +18,19 @@ linger_alloc_config linger_alloc_cfg = { .python_depth = 8, .native_depth = 32 }
 __thread bool linger_alloc_in_gc __attribute__ ((tls_model ("initial-exec")));
 
 static linger_alloc_phase phase = LINGER_PHASE_STARTUP;
+
+/* Raw key -> site caches, probed before the interner.  The GIL-held
+ * domains share one large cache (only one thread uses it at a time, and
+ * a program's hot allocation paths outnumber a per-thread cache). */
+typedef struct
+{
+  uint64_t        hash;
+  const uint64_t *words;
+  uint32_t        n;
+  uint32_t        id;
+} tcache_slot;
+#define GCACHE_SIZE 4096
+static tcache_slot *gcache;
 static linger_py_capture_fn py_capture;
 static linger_py_resolve_fn py_resolve;
 static linger_gc_classify_fn gc_classify;
@@ -118,6 +131,8 @@ linger_alloc_init (bool is_python, bool is_root)
    * own code starts now (constructors of preloaded libraries run first). */
   if (!is_python)
     phase = LINGER_PHASE_RUNNING;
+  if (linger_alloc_cfg.python)
+    gcache = linger_map (GCACHE_SIZE * sizeof *gcache);
   linger_alloc_any_on = true;
   __atomic_store_n (&linger_alloc_native_on, linger_alloc_cfg.native, __ATOMIC_RELEASE);
 }
@@ -321,14 +336,6 @@ modules_current (void)
 #define KEY_PY_TRUNC (1ull << 48)
 #define KEY_NATIVE_TRUNC (1ull << 49)
 
-typedef struct
-{
-  uint64_t        hash;
-  const uint64_t *words;
-  uint32_t        n;
-  uint32_t        id;
-} tcache_slot;
-
 #define TCACHE_SIZE 64
 static __thread tcache_slot tcache[TCACHE_SIZE] __attribute__ ((tls_model ("initial-exec")));
 
@@ -389,7 +396,12 @@ static uint32_t
 site_of_key (const uint64_t *key, uint32_t n)
 {
   uint64_t h = linger_hash_words (key, n);
-  tcache_slot *t = &tcache[(h >> 20) & (TCACHE_SIZE - 1)];
+  uint32_t domain = key[0] & 0xff;
+  tcache_slot *t;
+  if ((domain == LINGER_DOMAIN_PY_MEM || domain == LINGER_DOMAIN_PY_OBJ) && gcache != NULL)
+    t = &gcache[(h >> 20) & (GCACHE_SIZE - 1)];
+  else
+    t = &tcache[(h >> 20) & (TCACHE_SIZE - 1)];
   if (t->hash == h && t->n == n)
     {
       /* Keys are a few words: a loop beats a call to memcmp. */
@@ -569,27 +581,50 @@ linger_alloc_gc_start (void)
   linger_alloc_in_gc = true;
 }
 
-static int
-cmp_object (const void *a, const void *b)
+/* Object address -> event, for the collection being closed.  Slots are
+ * stamped with the collection number so the table is never cleared. */
+typedef struct
 {
-  const linger_gc_event *x = *(const linger_gc_event *const *) a;
-  const linger_gc_event *y = *(const linger_gc_event *const *) b;
-  return x->object < y->object ? -1 : x->object > y->object;
+  uintptr_t object;
+  uint32_t  index;
+  uint32_t  stamp;
+} object_slot;
+#define OBJECT_SLOTS (2 * MAX_GC_EVENTS)
+static object_slot *object_slots;
+static uint32_t object_stamp;
+
+static inline size_t
+object_home (uintptr_t obj)
+{
+  uint64_t h = (uint64_t) obj >> 4;
+  h *= 0x9e3779b97f4a7c15ull;
+  return (size_t) (h >> 40) & (OBJECT_SLOTS - 1);
+}
+
+static void
+objects_index (uint32_t n)
+{
+  object_stamp++;
+  for (uint32_t i = 0; i < n; i++)
+    {
+      uintptr_t obj = gc_events[i].object;
+      if (obj == 0)
+        continue;
+      size_t j = object_home (obj);
+      while (object_slots[j].stamp == object_stamp)
+        j = (j + 1) & (OBJECT_SLOTS - 1);
+      object_slots[j] = (object_slot) { .object = obj, .index = i, .stamp = object_stamp };
+    }
 }
 
 static linger_gc_event *
-find_object (linger_gc_event **sorted, uint32_t n, uintptr_t obj)
+find_object (uintptr_t obj)
 {
-  uint32_t lo = 0, hi = n;
-  while (lo < hi)
-    {
-      uint32_t mid = (lo + hi) / 2;
-      if (sorted[mid]->object < obj)
-        lo = mid + 1;
-      else
-        hi = mid;
-    }
-  return lo < n && sorted[lo]->object == obj ? sorted[lo] : NULL;
+  for (size_t j = object_home (obj); object_slots[j].stamp == object_stamp;
+       j = (j + 1) & (OBJECT_SLOTS - 1))
+    if (object_slots[j].object == obj)
+      return &gc_events[object_slots[j].index];
+  return NULL;
 }
 
 void
@@ -604,14 +639,14 @@ linger_alloc_gc_stop (void)
    * this collection marks its __self__, a cell its contents, a function
    * with a closure itself. */
   uint32_t n = n_gc_events;
-  linger_gc_event **sorted = linger_map (n * sizeof *sorted);
-  if (sorted != NULL)
+  bool any_link = false;
+  for (uint32_t i = 0; i < n && !any_link; i++)
+    any_link = gc_events[i].link_kind != LINGER_CYCLE_OTHER;
+  if (any_link && object_slots == NULL)
+    object_slots = linger_map (OBJECT_SLOTS * sizeof *object_slots);
+  if (any_link && object_slots != NULL)
     {
-      uint32_t m = 0;
-      for (uint32_t i = 0; i < n; i++)
-        if (gc_events[i].object != 0)
-          sorted[m++] = &gc_events[i];
-      qsort (sorted, m, sizeof *sorted, cmp_object);
+      objects_index (n);
       for (uint32_t i = 0; i < n; i++)
         {
           linger_gc_event *ev = &gc_events[i];
@@ -621,7 +656,7 @@ linger_alloc_gc_stop (void)
             {
               /* Both ends were in that kind of cycle: the method (or
                * cell) and the object it pointed at. */
-              linger_gc_event *target = find_object (sorted, m, ev->link);
+              linger_gc_event *target = find_object (ev->link);
               if (target != NULL)
                 {
                   if (target->kind == LINGER_CYCLE_OTHER || ev->link_kind == LINGER_CYCLE_BOUND_METHOD)
@@ -631,7 +666,6 @@ linger_alloc_gc_stop (void)
                 }
             }
         }
-      linger_unmap (sorted, n * sizeof *sorted);
     }
   for (uint32_t i = 0; i < n; i++)
     {

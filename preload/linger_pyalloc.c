@@ -308,10 +308,11 @@ capture (uint64_t *pairs, uint32_t max, uint32_t dom)
         }
       char *instr = AT (f, L->frame_instr, char *);
       char *first = code + L->code_adaptive;
-      int traceable = AT (code, L->code_firsttraceable, int);
       /* An incomplete frame (still being set up) is skipped, as
-       * tracemalloc does. */
-      if (owner != OWNED_BY_GENERATOR && instr < first + 2 * traceable)
+       * tracemalloc does; only the innermost frames can be incomplete
+       * (a caller is always past its first instruction). */
+      if (n == 0 && owner != OWNED_BY_GENERATOR
+          && instr < first + 2 * AT (code, L->code_firsttraceable, int))
         {
           f = next;
           continue;
@@ -536,7 +537,7 @@ typedef struct
   uintptr_t type;
   uint32_t  name;  /* id in `names`, 0 = not a type */
 } type_slot;
-#define TYPE_CACHE 512
+#define TYPE_CACHE 4096
 static type_slot type_cache[TYPE_CACHE];
 static linger_interner names;
 
@@ -614,6 +615,18 @@ classify (linger_gc_event *ev)
       if (ev->size < off + 16)
         continue;
       char *obj = (char *) ev->block + off;
+      /* Cheap shape checks first, so that few candidates reach the type
+       * probe: a dying GC object was untracked (its PyGC_Head reads
+       * next == 0, prev holding at most the finalized bit), and a dying
+       * object's refcount is 0. */
+      if (off != 0)
+        {
+          uintptr_t next = AT (obj, -16, uintptr_t), prev = AT (obj, -8, uintptr_t);
+          if (next != 0 || (prev & ~(uintptr_t) 3) != 0)
+            continue;
+        }
+      else if (AT (obj, 0, intptr_t) != 0)
+        continue;
       uintptr_t t = (uintptr_t) lpy_type ((lpy_object *) obj);
       uint32_t name = type_name_id (t);
       if (name == 0)
