@@ -130,12 +130,14 @@ linger_intern (linger_interner *in, const uint64_t *words, uint32_t n, uint64_t 
         }
       in->arena = a;
       in->arena_left = chunk;
-      in->bytes += chunk;
     }
   uint64_t *copy = (uint64_t *) in->arena;
   memcpy (copy, words, need);
   in->arena += need;
   in->arena_left -= need;
+  /* Memory in use, not address space: the words and the entry (pages
+   * of the mappings that were never touched cost nothing). */
+  in->bytes += need + sizeof (linger_intern_entry);
 
   uint32_t id = in->next_id;
   in->entries[id] = (linger_intern_entry) { .words = copy, .n_words = n, .aux = aux };

@@ -216,8 +216,11 @@ linger_pyalloc_install (void)
       lpy.PyMem_SetAllocator (d, &hook);
     }
   installed = true;
-  if (lpy.minor < 13)
-    linger_alloc_add_info_flags (LINGER_ALLOC_FREELISTS);
+  /* Every supported version recycles some objects through freelists
+   * (3.13's are per thread) without calling the allocator; only a
+   * reference tracer would see them, and PyRefTracer is reliable only
+   * from 3.13.3 (cpython-internals.md section 8.2). */
+  linger_alloc_add_info_flags (LINGER_ALLOC_FREELISTS);
   if (L == NULL || get_tstate == NULL)
     {
       walker = WALKER_OFF;
