@@ -243,8 +243,8 @@ linger_sites_get (LingerSites *s,
   site->id = id;
   site->domain = e->domain;
   site->flags = e->flags;
-  site->frames = linger_frames_splice ((const LingerFrame *) native->data, native->len,
-                                       (const LingerFrame *) py->data, py->len);
+  site->frames = linger_frames_splice ((const LingerFrame *) (gpointer) native->data, native->len,
+                                       (const LingerFrame *) (gpointer) py->data, py->len);
   site->at = linger_frames_allocated_at (site->frames, e->domain != LINGER_DOMAIN_NATIVE);
   site->origin = e->domain == LINGER_DOMAIN_NATIVE ? linger_frames_origin (site->frames) : LINGER_ORIGIN_PROGRAM;
   site->in_library = py->len > 0;
