@@ -357,7 +357,10 @@ append_entry (linger_writer *w, uint16_t type, const void *entry, size_t size)
     return false;
   int slot = batch_slot (type);
   linger_writer_batch *b = &w->batches[slot];
-  if (b->len + size > WRITER_BATCH_LIMIT && !batch_emit (w, slot))
+  /* A full batch takes every open batch out with it, in slot order, so a
+   * batch that defines ids (SITES) never lands after one that uses them
+   * (SITE_STATS, LIVE_BLOCKS). */
+  if (b->len + size > WRITER_BATCH_LIMIT && !batches_emit_all (w))
     return false;
   memcpy (b->buf + b->len, entry, size);
   b->len += size;
