@@ -204,8 +204,10 @@ linger_alloc_blind_spots (const LingerAlloc *a)
                                       "an extension) are never allocated"));
     }
   if (flags & LINGER_ALLOC_FREELISTS)
-    g_ptr_array_add (out, g_strdup ("freelists: CPython 3.8-3.12 reuse some objects (floats, tuples, frames, "
-                                    "dicts, lists) without the allocator: their sites may be stale"));
+    g_ptr_array_add (out, g_strdup ("freelists: CPython reuses some objects (floats, tuples, lists, dicts, "
+                                    "and on 3.8 bound methods) without the allocator: such an object keeps "
+                                    "the site of its first allocation, and frees into a freelist are not "
+                                    "seen"));
   if (flags & LINGER_ALLOC_FRAMES_OFF)
     g_ptr_array_add (out, g_strdup ("Python stacks: the frame walker is off for this interpreter (unknown "
                                     "version, or it failed its check): sites have no Python frames"));
