@@ -457,6 +457,19 @@ write_allocations (Json                 *j,
   json_uint (j, "peak_live_blocks", info->peak_live_blocks);
   json_uint (j, "table_bytes", info->table_bytes);
   json_uint (j, "gc_collections", info->gc_collections);
+  {
+    /* Distinct sites and stacks, for sizing (trace bytes per site). */
+    guint64 n_sites = 0, n_py = 0, n_native = 0;
+    for (guint i = 0; i < al->sites->len; i++)
+      n_sites += g_array_index (al->sites, linger_site_entry, i).id != 0;
+    for (guint i = 0; i < al->py_stacks->len; i++)
+      n_py += g_array_index (al->py_stacks, LingerStackRef, i).defined != 0;
+    for (guint i = 0; i < al->native_stacks->len; i++)
+      n_native += g_array_index (al->native_stacks, LingerStackRef, i).defined != 0;
+    json_uint (j, "sites", n_sites);
+    json_uint (j, "python_stacks", n_py);
+    json_uint (j, "native_stacks", n_native);
+  }
   json_uint (j, "not_counted_blocks", a->alloc_summary.not_counted_blocks);
   json_uint (j, "not_counted_bytes", a->alloc_summary.not_counted_bytes);
   /* Whether the leak findings mean anything: native tracking was on
