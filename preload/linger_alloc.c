@@ -22,12 +22,17 @@ static linger_alloc_phase phase = LINGER_PHASE_STARTUP;
 /* Raw key -> site caches, probed before the interner.  The GIL-held
  * domains share one large cache (only one thread uses it at a time, and
  * a program's hot allocation paths outnumber a per-thread cache). */
+/* A cache slot keeps the site itself and the first words of the key
+ * inline: following a pointer to the interned key (or to its entry) cost a
+ * cache miss per allocation.  The rest of the key is checked through the
+ * 64-bit hash only; two different keys with equal length, equal first
+ * words and equal hashes would need a 2^-64 accident. */
 typedef struct
 {
-  uint64_t        hash;
-  const uint64_t *words;
-  uint32_t        n;
-  uint32_t        id;
+  uint64_t hash;
+  uint64_t w1, w2;
+  uint32_t n;
+  uint32_t site;
 } tcache_slot;
 #define GCACHE_SIZE 4096
 static tcache_slot *gcache;
@@ -397,21 +402,14 @@ site_of_key (const uint64_t *key, uint32_t n)
 {
   uint64_t h = linger_hash_words (key, n);
   uint32_t domain = key[0] & 0xff;
+  uint64_t w1 = n > 1 ? key[1] : 0, w2 = n > 2 ? key[2] : 0;
   tcache_slot *t;
   if ((domain == LINGER_DOMAIN_PY_MEM || domain == LINGER_DOMAIN_PY_OBJ) && gcache != NULL)
     t = &gcache[(h >> 20) & (GCACHE_SIZE - 1)];
   else
     t = &tcache[(h >> 20) & (TCACHE_SIZE - 1)];
-  if (t->hash == h && t->n == n)
-    {
-      /* Keys are a few words: a loop beats a call to memcmp. */
-      uint32_t i = 0;
-      while (i < n && t->words[i] == key[i])
-        i++;
-      uint32_t site = i == n ? linger_intern_value (&raw_keys, t->id) : 0;
-      if (site != 0)
-        return site;
-    }
+  if (t->hash == h && t->n == n && t->w1 == w1 && t->w2 == w2 && t->site != 0)
+    return t->site;
   bool inserted;
   uint32_t id = linger_intern (&raw_keys, key, n, h, 0, &inserted);
   if (id == 0)
@@ -423,11 +421,7 @@ site_of_key (const uint64_t *key, uint32_t n)
       if (site != 0)
         linger_intern_set_value (&raw_keys, id, site);
     }
-  const linger_intern_entry *e = linger_intern_get (&raw_keys, id);
-  t->hash = h;
-  t->words = e->words;
-  t->n = n;
-  t->id = id;
+  *t = (tcache_slot) { .hash = h, .w1 = w1, .w2 = w2, .n = n, .site = site };
   return site;
 }
 
