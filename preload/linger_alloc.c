@@ -232,7 +232,7 @@ read_build_id (struct dl_phdr_info *info, char out[41])
       const uint8_t *end = p + ph->p_memsz;
       while (p + sizeof (ElfW (Nhdr)) <= end)
         {
-          const ElfW (Nhdr) *n = (const ElfW (Nhdr) *) p;
+          const ElfW (Nhdr) *n = (const ElfW (Nhdr) *) (const void *) p;
           const uint8_t *name = p + sizeof *n;
           const uint8_t *desc = name + ((n->n_namesz + 3) & ~3u);
           const uint8_t *next = desc + ((n->n_descsz + 3) & ~3u);

@@ -131,7 +131,7 @@ linger_intern (linger_interner *in, const uint64_t *words, uint32_t n, uint64_t 
       in->arena = a;
       in->arena_left = chunk;
     }
-  uint64_t *copy = (uint64_t *) in->arena;
+  uint64_t *copy = (uint64_t *) (void *) in->arena;
   memcpy (copy, words, need);
   in->arena += need;
   in->arena_left -= need;

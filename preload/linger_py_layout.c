@@ -119,7 +119,7 @@ linger_py_layout_instance_dict (lpy_object *obj)
     {
       if (active == NULL)
         return NULL;
-      uintptr_t slot = *(uintptr_t *) ((char *) obj - 24);
+      uintptr_t slot = *(uintptr_t *) (void *) ((char *) obj - 24);
       if (lpy.minor == 12 && (slot & 1))
         return NULL; /* PyDictOrValues holding values, not a dict */
       return (lpy_object *) slot;
@@ -145,13 +145,13 @@ linger_py_layout_managed_attrs (lpy_object *obj, linger_attr_fn fn, void *data)
   intptr_t capacity = INTPTR_MAX;
   if (lpy.minor == 11)
     {
-      if (*(void **) ((char *) obj - 24) != NULL)
+      if (*(void **) (void *) ((char *) obj - 24) != NULL)
         return false; /* a real dict exists */
-      values = *(lpy_object ***) ((char *) obj - 32);
+      values = *(lpy_object ***) (void *) ((char *) obj - 32);
     }
   else if (lpy.minor == 12)
     {
-      uintptr_t dorv = *(uintptr_t *) ((char *) obj - 24);
+      uintptr_t dorv = *(uintptr_t *) (void *) ((char *) obj - 24);
       if (!(dorv & 1))
         return false;
       values = (lpy_object **) (dorv + 1); /* stored as values - 1, tagged */
@@ -164,7 +164,7 @@ linger_py_layout_managed_attrs (lpy_object *obj, linger_attr_fn fn, void *data)
       if (inline_values[3] == 0) /* valid */
         return false;
       capacity = inline_values[0];
-      values = (lpy_object **) (inline_values + l->dict_values_values);
+      values = (lpy_object **) (void *) (inline_values + l->dict_values_values);
     }
   if (values == NULL)
     return false;
@@ -174,7 +174,7 @@ linger_py_layout_managed_attrs (lpy_object *obj, linger_attr_fn fn, void *data)
     return false;
   uint8_t log2_index_bytes = *(uint8_t *) (keys + l->dk_log2_index_bytes);
   uint8_t kind = *(uint8_t *) (keys + l->dk_kind);
-  intptr_t nentries = *(intptr_t *) (keys + l->dk_nentries);
+  intptr_t nentries = *(intptr_t *) (void *) (keys + l->dk_nentries);
   if (kind != DICT_KEYS_SPLIT || log2_index_bytes > 32 || nentries < 0 || nentries > (1 << 24))
     return false;
   if (nentries > capacity)
@@ -183,7 +183,7 @@ linger_py_layout_managed_attrs (lpy_object *obj, linger_attr_fn fn, void *data)
   char *entries = keys + l->dk_indices + ((size_t) 1 << log2_index_bytes);
   for (intptr_t i = 0; i < nentries; i++)
     {
-      lpy_object *name = *(lpy_object **) (entries + (size_t) i * l->unicode_entry_size);
+      lpy_object *name = *(lpy_object **) (void *) (entries + (size_t) i * l->unicode_entry_size);
       lpy_object *value = values[i];
       if (value == NULL || name == NULL || lpy_type (name) != lpy.PyUnicode_Type)
         continue;
@@ -244,9 +244,9 @@ linger_py_layout_atexit (linger_atexit_fn fn, void *data)
     }
   if (state == NULL)
     return -1;
-  int n = *(int *) (state + l->atexit_ncallbacks);
-  int cap = *(int *) (state + l->atexit_ncallbacks + 4); /* callback_len follows */
-  lpy_object ***callbacks = *(lpy_object ****) (state + l->atexit_callbacks);
+  int n = *(int *) (void *) (state + l->atexit_ncallbacks);
+  int cap = *(int *) (void *) (state + l->atexit_ncallbacks + 4); /* callback_len follows */
+  lpy_object ***callbacks = *(lpy_object ****) (void *) (state + l->atexit_callbacks);
   if (n != expected || cap < n || (n > 0 && callbacks == NULL))
     return -1;
 

@@ -57,7 +57,7 @@ LINGER_STATIC_ASSERT (sizeof (block_header) == 16, "header keeps 16-byte alignme
 static inline block_header *
 header_of (const void *p)
 {
-  return (block_header *) ((char *) p - HEADER);
+  return (block_header *) (void *) ((char *) p - HEADER);
 }
 
 static inline bool
@@ -238,7 +238,7 @@ linger_pyalloc_install (void)
 /* ------------------------------------------------------------------ */
 /* Frame walking: (code, instruction index) pairs, innermost first. */
 
-#define AT(p, off, type) (*(type *) ((char *) (p) + (off)))
+#define AT(p, off, type) (*(type *) (void *) ((char *) (p) + (off)))
 
 enum
 {

@@ -213,16 +213,18 @@ lpy_refcnt (const lpy_object *o)
 static inline lpy_object *
 lpy_type (const lpy_object *o)
 {
-  return *(lpy_object *const *) ((const char *) o + 8);
+  return *(lpy_object *const *) (const void *) ((const char *) o + 8);
 }
 
 static inline intptr_t
 lpy_size (const lpy_object *o) /* ob_size of a PyVarObject */
 {
-  return *(const intptr_t *) ((const char *) o + 16);
+  return *(const intptr_t *) (const void *) ((const char *) o + 16);
 }
 
-#define LPY_FIELD(o, off, type) (*(type *) ((char *) (o) + (off)))
+/* Through void *: the fields are aligned, the char arithmetic is not
+ * what the compiler should check. */
+#define LPY_FIELD(o, off, type) (*(type *) (void *) ((char *) (o) + (off)))
 
 /* PyTypeObject fields (cpython-internals.md section 5). */
 #define LPY_TP_NAME(t)          LPY_FIELD (t, 24, const char *)

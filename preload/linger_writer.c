@@ -243,7 +243,7 @@ batch_emit (linger_writer *w, int slot)
   linger_writer_batch *b = &w->batches[slot];
   if (b->count == 0 || w->failed)
     return !w->failed;
-  linger_rec_batch *head = (linger_rec_batch *) b->buf;
+  linger_rec_batch *head = (linger_rec_batch *) (void *) b->buf;
   head->header.type = batch_types[slot];
   head->header.flags = 0;
   head->header.size = (uint32_t) b->len;
