@@ -104,9 +104,17 @@ TIMEOUT = 120  # seconds, for any single command
 
 KNOWN_SEVERITIES = ('error', 'warning', 'info')
 KNOWN_STATES = ('live', 'garbage')
-# "# linger-expect[-not|-none|-path|-held-by] [OPTIONS]: ..."; OPTIONS, in
-# brackets, are extra `linger report` options the line is about.
-EXPECT_RE = re.compile(r'^#\s*linger-expect(?P<what>-not|-none|-path|-held-by)?'
+# Findings about allocation tracking (trace format 1.2) have shapes of
+# their own; every other kind is a finding about the heap graph (count,
+# state, objects, path, retained_*).
+LEAK = 'leak'
+GC_COLLECTED = 'gc-collected'
+ALLOC_KINDS = (LEAK, GC_COLLECTED)
+CYCLE_KINDS = ('bound-method', 'closure', 'other')
+FRAME_KINDS = ('python', 'native')
+# "# linger-expect[-not|-none|-path|-held-by|-allocated] [OPTIONS]: ...";
+# OPTIONS, in brackets, are extra `linger report` options the line is about.
+EXPECT_RE = re.compile(r'^#\s*linger-expect(?P<what>-not|-none|-path|-held-by|-allocated)?'
                        r'(?:\s*\[(?P<opts>[^\]]*)\])?\s*(?::\s*(?P<rest>.*))?$')
 # "# linger-expect-path: KIND TYPE: step → step → target" pins the example
 # path of the finding the closest earlier linger-expect line of that kind
@@ -119,7 +127,16 @@ EXPECT_PATH_RE = re.compile(r'^(?P<kind>\S+)\s+(?P<type>\S+?):\s+(?P<path>\S.*)$
 FIELD_RE = re.compile(r'^(?P<key>[A-Za-z_][A-Za-z0-9_.]*)(?P<op>=|>=|<=)(?P<value>.*)$')
 TRACE_LINE_RE = re.compile(r'^linger: trace written to (?P<path>.+)$')
 ADDRESS_RE = re.compile(r'^0x[0-9a-fA-F]+$')
-ALLOCATED_AT_RE = re.compile(r'^.+:[0-9]+$')
+# "# linger-expect-allocated: KIND TYPE at=LINE|site:NAME|null [function=F]"
+# pins the allocated_at of the example object (objects[0]) of the finding
+# the closest earlier linger-expect line of that kind and type declared.
+EXPECT_ALLOCATED_RE = re.compile(r'^(?P<kind>\S+)\s+(?P<type>\S+)\s+(?P<fields>\S.*)$')
+# "...  # linger-site: NAME" at the end of a line of the sample: `line=site:NAME`
+# and `at=site:NAME` name that line.
+SITE_RE = re.compile(r'#\s*linger-site:\s*(?P<name>[A-Za-z0-9_.-]+)\s*$')
+# A condition on the interpreter in a linger-expect line: python>=3.9,
+# python<3.9, python=3.8 (also <=, >).
+PYTHON_COND_RE = re.compile(r'^python(?P<op>>=|<=|=|<|>)(?P<version>[0-9]+(?:\.[0-9]+)*)$')
 
 
 class CheckFailed(Exception):
@@ -230,22 +247,79 @@ def field_of(finding, key):
 MISSING = object()
 
 
+def same_source(file, sample):
+    """Whether an allocated_at file is the sample file itself."""
+    if not isinstance(file, str) or not file or not sample:
+        return False
+    if os.path.realpath(file) == os.path.realpath(sample):
+        return True
+    try:
+        return os.path.samefile(file, sample)
+    except OSError:
+        return False
+
+
+def allocated_in(finding, sample):
+    """Whether the finding's allocated_at is in the sample file."""
+    at = finding.get('allocated_at')
+    return isinstance(at, dict) and same_source(at.get('file'), sample)
+
+
+def is_own_finding(finding, sample):
+    """Whether the sample must account for the finding: every finding but a
+    gc-collected group allocated outside the sample file (by the
+    interpreter's start-up, the standard library)."""
+    return finding.get('kind') != GC_COLLECTED or allocated_in(finding, sample)
+
+
+def parse_version(text):
+    return tuple(int(p) for p in text.split('.'))
+
+
+def version_holds(version, op, want):
+    """version: '3.11.2'; want: (3, 9) compares on as many parts as want has."""
+    have = parse_version(re.match(r'^[0-9.]+', version).group(0).rstrip('.'))[:len(want)]
+    return {'=': have == want, '<': have < want, '<=': have <= want,
+            '>': have > want, '>=': have >= want}[op]
+
+
 class Expectation:
-    def __init__(self, kind, type_name, fields, line):
+    def __init__(self, kind, type_name, fields, line, cycle_kind=None, conditions=(), sample=None):
         self.kind = kind
         self.type_name = type_name
         self.fields = fields  # [(key, op, value)]: count, state, severity, or any dotted key
         self.line = line
         self.path = None      # ' → '.join(finding['path']), if pinned
         self.held_by = None   # ' → '.join(finding['held_by']), if pinned
+        self.cycle_kind = cycle_kind    # gc-collected: the cycle_kind (positional)
+        self.conditions = list(conditions)  # [(op, version tuple)]: python>=3.9 ...
+        self.sample = sample            # the sample file line= and at= refer to
+        self.allocated = None           # [(key, value)] from linger-expect-allocated
+        self.allocated_line = None
+
+    def applies(self, version):
+        return all(version_holds(version, op, want) for op, want in self.conditions)
 
     def matches(self, finding):
         if finding.get('kind') != self.kind:
             return False
-        objects = finding.get('objects') or []
-        if not objects or (self.type_name != '*' and objects[0].get('type') != self.type_name):
-            return False
+        if self.kind in ALLOC_KINDS:
+            # Allocation findings name their type at the top level.
+            if self.type_name != '*' and finding.get('type') != self.type_name:
+                return False
+            if self.cycle_kind is not None and finding.get('cycle_kind') != self.cycle_kind:
+                return False
+        else:
+            objects = finding.get('objects') or []
+            if not objects or (self.type_name != '*' and objects[0].get('type') != self.type_name):
+                return False
         for key, op, value in self.fields:
+            if key == 'line':
+                # The allocation site, in the sample file itself.
+                at = finding.get('allocated_at')
+                if not (allocated_in(finding, self.sample) and at.get('line') == value):
+                    return False
+                continue
             have = field_of(finding, key)
             if have is MISSING:
                 return False
@@ -259,6 +333,18 @@ class Expectation:
             return False
         if self.held_by is not None and ' → '.join(finding.get('held_by') or []) != self.held_by:
             return False
+        if self.allocated is not None:
+            at = ((finding.get('objects') or [{}])[0]).get('allocated_at')
+            for key, value in self.allocated:
+                if key == 'at':
+                    if value is None:
+                        if at is not None:
+                            return False
+                    elif not (isinstance(at, dict) and same_source(at.get('file'), self.sample)
+                              and at.get('line') == value):
+                        return False
+                elif not isinstance(at, dict) or at.get(key) != value:
+                    return False
         return True
 
     def __str__(self):
@@ -277,12 +363,47 @@ class Spec:
     def label(self):
         return ' '.join(self.options) if self.options else 'default options'
 
+    def for_version(self, version):
+        """The spec without the lines whose python conditions the
+        interpreter's version does not meet."""
+        spec = Spec(self.options)
+        spec.expects = [e for e in self.expects if e.applies(version)]
+        spec.nots = list(self.nots)
+        spec.none = self.none
+        return spec
+
+
+def read_sites(path):
+    """{name: line} of the `# linger-site: NAME` marks in a sample."""
+    sites = {}
+    with open(path, encoding='utf-8') as f:
+        for n, raw in enumerate(f, 1):
+            m = SITE_RE.search(raw)
+            if m:
+                if m.group('name') in sites:
+                    raise CheckFailed('{}:{}: linger-site {} is already at line {}'.format(
+                        path, n, m.group('name'), sites[m.group('name')]))
+                sites[m.group('name')] = n
+    return sites
+
+
+def site_line(text, sites, path, line):
+    """A line= or at= value: a line number or site:NAME."""
+    if re.match(r'^[0-9]+$', text):
+        return int(text)
+    if text.startswith('site:') and text[5:] in sites:
+        return sites[text[5:]]
+    if text.startswith('site:'):
+        raise CheckFailed('{}: {} names no `# linger-site: {}` line: {}'.format(path, text, text[5:], line))
+    raise CheckFailed('{}: want a line number or site:NAME, not {!r}: {}'.format(path, text, line))
+
 
 def parse_header(path):
     """Returns the sample's expectations from its leading comment block: a
     list of Spec, the one for the default report options first (it is
     always there, empty if the header has only option-qualified lines)."""
     specs = {(): Spec(())}
+    sites = read_sites(path)
     with open(path, encoding='utf-8') as f:
         for raw in f:
             line = raw.strip()
@@ -316,6 +437,38 @@ def parse_header(path):
                 else:
                     owner.held_by = pm.group('path').strip()
                 continue
+            if what == '-allocated':
+                am = EXPECT_ALLOCATED_RE.match(m.group('rest') or '')
+                if not am:
+                    raise CheckFailed('{}: want "linger-expect-allocated: KIND TYPE at=LINE|site:NAME|null '
+                                      '[function=F]": {}'.format(path, line))
+                if am.group('kind') in ALLOC_KINDS:
+                    raise CheckFailed('{}: linger-expect-allocated is about graph findings; a {} line says '
+                                      'line= itself: {}'.format(path, am.group('kind'), line))
+                owners = [e for e in spec.expects if e.kind == am.group('kind') and e.type_name == am.group('type')]
+                if not owners:
+                    raise CheckFailed('{}: linger-expect-allocated needs an earlier linger-expect line of the '
+                                      'same kind, type and options: {}'.format(path, line))
+                owner = owners[-1]
+                if owner.allocated is not None:
+                    raise CheckFailed('{}: a second linger-expect-allocated for the same line: {}'.format(
+                        path, line))
+                allocated = []
+                for item in am.group('fields').split():
+                    key, eq, value = item.partition('=')
+                    if not eq or key not in ('at', 'function', 'module'):
+                        raise CheckFailed('{}: linger-expect-allocated takes at=, function= and module=, '
+                                          'not {!r}: {}'.format(path, item, line))
+                    if key == 'at':
+                        value = None if value == 'null' else site_line(value, sites, path, line)
+                    allocated.append((key, parse_value(value) if key != 'at' else value))
+                if not any(key == 'at' for key, _ in allocated):
+                    raise CheckFailed('{}: linger-expect-allocated wants at=: {}'.format(path, line))
+                if dict(allocated).get('at', 0) is None and len(allocated) > 1:
+                    raise CheckFailed('{}: at=null takes no other field: {}'.format(path, line))
+                owner.allocated = allocated
+                owner.allocated_line = line
+                continue
             if what == '-none':
                 if rest:
                     raise CheckFailed('{}: linger-expect-none takes no argument: {}'.format(path, line))
@@ -327,8 +480,23 @@ def parse_header(path):
             else:
                 if len(rest) < 2:
                     raise CheckFailed('{}: want "linger-expect: KIND TYPE [key=value...]": {}'.format(path, line))
-                fields = []
-                for item in rest[2:]:
+                fields, conditions, cycle_kind, items = [], [], None, rest[2:]
+                if rest[0] == GC_COLLECTED and items and not FIELD_RE.match(items[0]) \
+                        and not PYTHON_COND_RE.match(items[0]):
+                    cycle_kind, items = items[0], items[1:]
+                    if cycle_kind == '*':
+                        cycle_kind = None       # any cycle kind
+                    elif cycle_kind not in CYCLE_KINDS:
+                        raise CheckFailed('{}: unknown cycle_kind {!r} (want one of {}): {}'.format(
+                            path, cycle_kind, ', '.join(CYCLE_KINDS), line))
+                for item in items:
+                    cm = PYTHON_COND_RE.match(item)
+                    if cm:
+                        conditions.append((cm.group('op'), parse_version(cm.group('version'))))
+                        continue
+                    if item.startswith('line=') and rest[0] in ALLOC_KINDS:
+                        fields.append(('line', '=', site_line(item[5:], sites, path, line)))
+                        continue
                     fm = FIELD_RE.match(item)
                     if not fm:
                         raise CheckFailed('{}: want key=value, key>=N or key<=N, not {!r}: {}'.format(
@@ -340,10 +508,17 @@ def parse_header(path):
                         raise CheckFailed('{}: unknown state {!r}: {}'.format(path, value, line))
                     elif key == 'severity' and value not in KNOWN_SEVERITIES:
                         raise CheckFailed('{}: unknown severity {!r}: {}'.format(path, value, line))
+                    elif key == 'cycle_kind' and value not in CYCLE_KINDS:
+                        raise CheckFailed('{}: unknown cycle_kind {!r}: {}'.format(path, value, line))
+                    elif key == 'line':
+                        raise CheckFailed('{}: line= is for {} lines; a graph finding\'s allocation site '
+                                          'is pinned by linger-expect-allocated: {}'.format(
+                                              path, ' and '.join(ALLOC_KINDS), line))
                     if op != '=' and not is_int(value):
                         raise CheckFailed('{}: {} wants a number: {}'.format(path, op, line))
                     fields.append((key, op, value))
-                spec.expects.append(Expectation(rest[0], rest[1], fields, line))
+                spec.expects.append(Expectation(rest[0], rest[1], fields, line, cycle_kind=cycle_kind,
+                                                conditions=conditions, sample=path))
     for spec in specs.values():
         if spec.none and spec.expects:
             raise CheckFailed('{}: linger-expect-none together with linger-expect ({})'.format(
@@ -359,6 +534,205 @@ def parse_header(path):
 
 def is_int(v):
     return isinstance(v, int) and not isinstance(v, bool)
+
+
+def is_number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def validate_allocated_at(at, where):
+    """allocated_at: null, or {file, line, function, module, stack: [frame]}
+    where a frame is {kind: python|native, function, file, line, module,
+    address}."""
+    problems = []
+
+    def want(cond, what):
+        if not cond:
+            problems.append(what)
+
+    def str_or_null(v):
+        return v is None or isinstance(v, str)
+
+    if at is None:
+        return problems
+    if not isinstance(at, dict):
+        return ['{}: want an object or null, got {!r}'.format(where, at)]
+    for key in ('file', 'line', 'function', 'module', 'stack'):
+        want(key in at, '{}.{}: missing'.format(where, key))
+    want(str_or_null(at.get('file')), '{}.file: want a string or null, got {!r}'.format(where, at.get('file')))
+    want(is_int(at.get('line')) and at.get('line') >= 0,
+         '{}.line: want an integer >= 0, got {!r}'.format(where, at.get('line')))
+    want(str_or_null(at.get('function')),
+         '{}.function: want a string or null, got {!r}'.format(where, at.get('function')))
+    want(str_or_null(at.get('module')),
+         '{}.module: want a string or null, got {!r}'.format(where, at.get('module')))
+    stack = at.get('stack')
+    if not isinstance(stack, list):
+        problems.append('{}.stack: want an array, got {!r}'.format(where, stack))
+        return problems
+    for k, frame in enumerate(stack):
+        fw = '{}.stack[{}]'.format(where, k)
+        if not isinstance(frame, dict):
+            problems.append('{}: want an object, got {!r}'.format(fw, frame))
+            continue
+        missing = [key for key in ('kind', 'function', 'file', 'line', 'module', 'address') if key not in frame]
+        want(not missing, '{}: missing {}'.format(fw, ', '.join(missing)))
+        want(frame.get('kind') in FRAME_KINDS,
+             '{}.kind: want one of {}, got {!r}'.format(fw, FRAME_KINDS, frame.get('kind')))
+        for key in ('function', 'file', 'module'):
+            want(str_or_null(frame.get(key)), '{}.{}: want a string or null, got {!r}'.format(
+                fw, key, frame.get(key)))
+        want(is_int(frame.get('line')) and frame.get('line') >= 0,
+             '{}.line: want an integer >= 0, got {!r}'.format(fw, frame.get('line')))
+        address = frame.get('address')
+        want(address is None or (isinstance(address, str) and ADDRESS_RE.match(address)),
+             '{}.address: want "0x..." hex or null, got {!r}'.format(fw, address))
+        if frame.get('kind') == 'native':
+            want(address is not None, '{}.address: a native frame has an address'.format(fw))
+    frames = [(fr.get('file'), fr.get('line'), fr.get('function')) for fr in stack if isinstance(fr, dict)]
+    if frames and at.get('file') is not None:
+        # The site is a frame of its stack (the innermost one that is not
+        # an allocator).
+        site = (at.get('file'), at.get('line'), at.get('function'))
+        want(site in frames, '{}: file/line/function {!r} are no frame of its stack {!r}'.format(
+            where, site, frames))
+    return problems
+
+
+def validate_graph_finding(f, where):
+    """A finding about the heap graph: count, state, objects, path, held_by,
+    retained_*."""
+    problems = []
+
+    def want(cond, what):
+        if not cond:
+            problems.append(what)
+
+    want(is_int(f.get('count')) and f.get('count') >= 1,
+         '{}.count: want an integer >= 1, got {!r}'.format(where, f.get('count')))
+    want(f.get('state') in KNOWN_STATES,
+         '{}.state: want one of {}, got {!r}'.format(where, KNOWN_STATES, f.get('state')))
+    objects = f.get('objects')
+    if not isinstance(objects, list) or not objects:
+        problems.append('{}.objects: want a non-empty array, got {!r}'.format(where, objects))
+    else:
+        for j, o in enumerate(objects):
+            ow = '{}.objects[{}]'.format(where, j)
+            if not isinstance(o, dict):
+                problems.append('{}: want an object'.format(ow))
+                continue
+            want(isinstance(o.get('type'), str) and o.get('type'),
+                 '{}.type: want a non-empty string, got {!r}'.format(ow, o.get('type')))
+            want(isinstance(o.get('address'), str) and ADDRESS_RE.match(o.get('address')),
+                 '{}.address: want "0x..." hex, got {!r}'.format(ow, o.get('address')))
+            want(is_int(o.get('size')) and o.get('size') >= 0,
+                 '{}.size: want an integer >= 0, got {!r}'.format(ow, o.get('size')))
+            if 'allocated_at' not in o:
+                problems.append('{}.allocated_at: missing (want an object or null)'.format(ow))
+            else:
+                problems.extend(validate_allocated_at(o['allocated_at'], ow + '.allocated_at'))
+    path = f.get('path')
+    want(isinstance(path, list) and path and all(isinstance(p, str) for p in path),
+         '{}.path: want a non-empty array of strings, got {!r}'.format(where, path))
+    want(isinstance(f.get('hint'), str) and f.get('hint'),
+         '{}.hint: want a non-empty string, got {!r}'.format(where, f.get('hint')))
+    # Every live finding says what holds it, from a root; a garbage
+    # one is held by nothing the program can reach.
+    held_by = f.get('held_by')
+    if f.get('state') == 'live':
+        want(isinstance(held_by, list) and held_by and all(isinstance(p, str) for p in held_by),
+             '{}.held_by: a live finding wants a non-empty array of strings, got {!r}'.format(
+                 where, held_by))
+        want(isinstance(f.get('held_by_root'), str) and f.get('held_by_root'),
+             '{}.held_by_root: a live finding wants a non-empty string, got {!r}'.format(
+                 where, f.get('held_by_root')))
+    elif f.get('state') == 'garbage':
+        want(held_by is None,
+             '{}.held_by: a garbage finding is held by nothing, got {!r}'.format(where, held_by))
+    for key in ('retained_bytes', 'retained_objects'):
+        want(is_int(f.get(key)) and f.get(key) >= 0,
+             '{}.{}: want an integer >= 0, got {!r}'.format(where, key, f.get(key, '<missing>')))
+    # What a group retains includes its instances themselves: count
+    # distinct objects (or cycles, each of one object at least).
+    if is_int(f.get('retained_objects')) and is_int(f.get('count')):
+        want(f['retained_objects'] >= f['count'],
+             '{}.retained_objects: {} instance(s) retain at least {} object(s), got {}'.format(
+                 where, f['count'], f['count'], f['retained_objects']))
+    return problems
+
+
+def validate_alloc_finding(f, where):
+    """leak: {kind, severity: warning, blocks, bytes, allocated_at, hint};
+    gc-collected: {kind, severity: info, type, cycle_kind, count, bytes,
+    allocs, gc_share, allocated_at, example, example_is_generic, hint}."""
+    problems = []
+
+    def want(cond, what):
+        if not cond:
+            problems.append(what)
+
+    kind = f.get('kind')
+    if kind == LEAK:
+        want(f.get('severity') == 'warning',
+             '{}.severity: a leak is a warning, got {!r}'.format(where, f.get('severity')))
+        want(is_int(f.get('blocks')) and f.get('blocks') >= 1,
+             '{}.blocks: want an integer >= 1, got {!r}'.format(where, f.get('blocks')))
+        want(is_int(f.get('bytes')) and f.get('bytes') >= 0,
+             '{}.bytes: want an integer >= 0, got {!r}'.format(where, f.get('bytes')))
+    else:
+        want(f.get('severity') == 'info',
+             '{}.severity: gc-collected is info, got {!r}'.format(where, f.get('severity')))
+        want(isinstance(f.get('type'), str) and f.get('type'),
+             '{}.type: want a non-empty string, got {!r}'.format(where, f.get('type')))
+        want(f.get('cycle_kind') in CYCLE_KINDS,
+             '{}.cycle_kind: want one of {}, got {!r}'.format(where, CYCLE_KINDS, f.get('cycle_kind')))
+        want(is_int(f.get('count')) and f.get('count') >= 1,
+             '{}.count: want an integer >= 1, got {!r}'.format(where, f.get('count')))
+        want(is_int(f.get('bytes')) and f.get('bytes') >= 0,
+             '{}.bytes: want an integer >= 0, got {!r}'.format(where, f.get('bytes')))
+        want(is_int(f.get('allocs')) and f.get('allocs') >= 0,
+             '{}.allocs: want an integer >= 0, got {!r}'.format(where, f.get('allocs')))
+        want(is_number(f.get('gc_share')) and 0 <= f.get('gc_share') <= 1,
+             '{}.gc_share: want a number in [0, 1], got {!r}'.format(where, f.get('gc_share')))
+        want(isinstance(f.get('example'), str) and f.get('example'),
+             '{}.example: want a non-empty string, got {!r}'.format(where, f.get('example')))
+        want(isinstance(f.get('example_is_generic'), bool),
+             '{}.example_is_generic: want true or false, got {!r}'.format(where, f.get('example_is_generic')))
+        for key in ('state', 'objects', 'path', 'held_by'):
+            want(key not in f, '{}.{}: not a field of gc-collected, got {!r}'.format(where, key, f.get(key)))
+    want(isinstance(f.get('hint'), str) and f.get('hint'),
+         '{}.hint: want a non-empty string, got {!r}'.format(where, f.get('hint')))
+    if 'allocated_at' not in f:
+        problems.append('{}.allocated_at: missing (want an object or null)'.format(where))
+    else:
+        problems.extend(validate_allocated_at(f['allocated_at'], where + '.allocated_at'))
+    return problems
+
+
+ALLOCATIONS_BOOLS = ('python', 'native', 'native_stacks', 'leaks_known')
+ALLOCATIONS_INTS = ('python_depth', 'native_depth', 'python_allocs', 'native_allocs', 'untracked',
+                    'peak_live_blocks', 'table_bytes', 'gc_collections', 'not_counted_blocks',
+                    'not_counted_bytes', 'hidden_leaks', 'hidden_gc_collected')
+
+
+def validate_allocations(alloc):
+    """The top-level "allocations": how allocations were tracked (null if
+    the trace has no allocation records)."""
+    problems = []
+    if alloc is None:
+        return problems
+    if not isinstance(alloc, dict):
+        return ['allocations: want an object or null, got {!r}'.format(alloc)]
+    for key in ALLOCATIONS_BOOLS:
+        if not isinstance(alloc.get(key), bool):
+            problems.append('allocations.{}: want true or false, got {!r}'.format(key, alloc.get(key, '<missing>')))
+    for key in ALLOCATIONS_INTS:
+        if not (is_int(alloc.get(key)) and alloc.get(key) >= 0):
+            problems.append('allocations.{}: want an integer >= 0, got {!r}'.format(key, alloc.get(key, '<missing>')))
+    spots = alloc.get('blind_spots')
+    if not (isinstance(spots, list) and all(isinstance(x, str) and x for x in spots)):
+        problems.append('allocations.blind_spots: want an array of strings, got {!r}'.format(spots))
+    return problems
 
 
 def validate_report(report):
@@ -387,6 +761,10 @@ def validate_report(report):
              'trace.complete: want true or false, got {!r}'.format(trace.get('complete')))
         want(is_int(trace.get('objects')) and trace.get('objects') >= 0,
              'trace.objects: want an integer >= 0, got {!r}'.format(trace.get('objects')))
+    if 'allocations' not in report:
+        problems.append('allocations: missing (want an object or null)')
+    else:
+        problems.extend(validate_allocations(report['allocations']))
     findings = report.get('findings')
     if not isinstance(findings, list):
         problems.append('findings: want an array, got {!r}'.format(findings))
@@ -400,55 +778,10 @@ def validate_report(report):
              '{}.kind: want a non-empty string, got {!r}'.format(where, f.get('kind')))
         want(f.get('severity') in KNOWN_SEVERITIES,
              '{}.severity: want one of {}, got {!r}'.format(where, KNOWN_SEVERITIES, f.get('severity')))
-        want(is_int(f.get('count')) and f.get('count') >= 1,
-             '{}.count: want an integer >= 1, got {!r}'.format(where, f.get('count')))
-        want(f.get('state') in KNOWN_STATES,
-             '{}.state: want one of {}, got {!r}'.format(where, KNOWN_STATES, f.get('state')))
-        objects = f.get('objects')
-        if not isinstance(objects, list) or not objects:
-            problems.append('{}.objects: want a non-empty array, got {!r}'.format(where, objects))
+        if f.get('kind') in ALLOC_KINDS:
+            problems.extend(validate_alloc_finding(f, where))
         else:
-            for j, o in enumerate(objects):
-                ow = '{}.objects[{}]'.format(where, j)
-                if not isinstance(o, dict):
-                    problems.append('{}: want an object'.format(ow))
-                    continue
-                want(isinstance(o.get('type'), str) and o.get('type'),
-                     '{}.type: want a non-empty string, got {!r}'.format(ow, o.get('type')))
-                want(isinstance(o.get('address'), str) and ADDRESS_RE.match(o.get('address')),
-                     '{}.address: want "0x..." hex, got {!r}'.format(ow, o.get('address')))
-                want(is_int(o.get('size')) and o.get('size') >= 0,
-                     '{}.size: want an integer >= 0, got {!r}'.format(ow, o.get('size')))
-                at = o.get('allocated_at', '<missing>')
-                want(at is None or (isinstance(at, str) and ALLOCATED_AT_RE.match(at)),
-                     '{}.allocated_at: want "file:line" or null, got {!r}'.format(ow, at))
-        path = f.get('path')
-        want(isinstance(path, list) and path and all(isinstance(p, str) for p in path),
-             '{}.path: want a non-empty array of strings, got {!r}'.format(where, path))
-        want(isinstance(f.get('hint'), str) and f.get('hint'),
-             '{}.hint: want a non-empty string, got {!r}'.format(where, f.get('hint')))
-        # Every live finding says what holds it, from a root; a garbage
-        # one is held by nothing the program can reach.
-        held_by = f.get('held_by')
-        if f.get('state') == 'live':
-            want(isinstance(held_by, list) and held_by and all(isinstance(p, str) for p in held_by),
-                 '{}.held_by: a live finding wants a non-empty array of strings, got {!r}'.format(
-                     where, held_by))
-            want(isinstance(f.get('held_by_root'), str) and f.get('held_by_root'),
-                 '{}.held_by_root: a live finding wants a non-empty string, got {!r}'.format(
-                     where, f.get('held_by_root')))
-        elif f.get('state') == 'garbage':
-            want(held_by is None,
-                 '{}.held_by: a garbage finding is held by nothing, got {!r}'.format(where, held_by))
-        for key in ('retained_bytes', 'retained_objects'):
-            want(is_int(f.get(key)) and f.get(key) >= 0,
-                 '{}.{}: want an integer >= 0, got {!r}'.format(where, key, f.get(key, '<missing>')))
-        # What a group retains includes its instances themselves: count
-        # distinct objects (or cycles, each of one object at least).
-        if is_int(f.get('retained_objects')) and is_int(f.get('count')):
-            want(f['retained_objects'] >= f['count'],
-                 '{}.retained_objects: {} instance(s) retain at least {} object(s), got {}'.format(
-                     where, f['count'], f['count'], f['retained_objects']))
+            problems.extend(validate_graph_finding(f, where))
     return problems
 
 
@@ -527,21 +860,43 @@ def check_trace_written(traced, trace, failures):
     return True
 
 
+def describe_at(at):
+    if not isinstance(at, dict):
+        return 'null'
+    return '{}:{} ({})'.format(at.get('file'), at.get('line'), at.get('function'))
+
+
 def describe_finding(f):
+    if f.get('kind') == GC_COLLECTED:
+        return '{} {} {} count={} allocated_at={}'.format(
+            f.get('kind'), f.get('type'), f.get('cycle_kind'), f.get('count'), describe_at(f.get('allocated_at')))
+    if f.get('kind') == LEAK:
+        return '{} blocks={} bytes={} allocated_at={}'.format(
+            f.get('kind'), f.get('blocks'), f.get('bytes'), describe_at(f.get('allocated_at')))
     objs = f.get('objects') or [{}]
     return '{} {} count={} state={}'.format(f.get('kind'), objs[0].get('type'), f.get('count'), f.get('state'))
 
 
-def match_expectations(findings, spec):
+def finding_type(f):
+    if f.get('kind') in ALLOC_KINDS:
+        return f.get('type')
+    return (f.get('objects') or [{}])[0].get('type')
+
+
+def match_expectations(findings, spec, sample=None):
     """Returns a list of problems.  Every finding must be accounted for
     by an expectation of its own: a finding no linger-expect line declares
-    is an error, whatever its kind."""
+    is an error, whatever its kind -- except a gc-collected group whose
+    allocation site is not in the sample file itself (SAMPLE): what the
+    interpreter's start-up or the standard library left to the cyclic GC
+    is not the sample's business (a line may still declare it)."""
     problems = []
     expects, nots, none = spec.expects, spec.nots, spec.none
+    own = [f for f in findings if is_own_finding(f, sample)]
     if none:
-        if findings:
+        if own:
             problems.append('linger-expect-none, but the report has {} finding(s): {}'.format(
-                len(findings), '; '.join(describe_finding(f) for f in findings)))
+                len(own), '; '.join(describe_finding(f) for f in own)))
         return problems
 
     # Match each expectation to a finding of its own (small backtracking
@@ -566,9 +921,10 @@ def match_expectations(findings, spec):
         # has one, that they cannot all be satisfied at once.
         lonely = [e for e in expects if not any(e.matches(f) for f in findings)]
         for e in lonely or expects:
-            problems.append('no finding matches: {}{}{}'.format(
+            problems.append('no finding matches: {}{}{}{}'.format(
                 e.line, '\n    with path: ' + e.path if e.path else '',
-                '\n    held by: ' + e.held_by if e.held_by else ''))
+                '\n    held by: ' + e.held_by if e.held_by else '',
+                '\n    allocated: ' + e.allocated_line if e.allocated_line else ''))
         if not lonely:
             problems.append('(each expectation has a candidate, but not one finding each)')
         matched = set()
@@ -577,32 +933,72 @@ def match_expectations(findings, spec):
 
     if matched or not expects:
         for j, f in enumerate(findings):
-            if j not in matched:
+            if j not in matched and is_own_finding(f, sample):
                 problems.append('unexpected finding: ' + describe_finding(f))
     else:
         # The expectations could not be matched: show what there is,
         # with the fields the expectations look at.
-        keys = sorted({key for e in expects for key, _, _ in e.fields} - {'count', 'state'})
+        keys = sorted({key for e in expects for key, _, _ in e.fields} - {'count', 'state', 'line'})
         for f in findings:
+            if not is_own_finding(f, sample) and not any(e.kind == GC_COLLECTED for e in expects):
+                continue
             fields = ''.join(' {}={}'.format(k, ','.join(map(str, v)) if isinstance(v, list) else v)
                              for k, v in ((k, field_of(f, k)) for k in keys) if v is not MISSING)
-            problems.append('the report has: {}{}\n    path: {}\n    held by: {}'.format(
+            if f.get('kind') in ALLOC_KINDS:
+                problems.append('the report has: {}{}'.format(describe_finding(f), fields))
+                continue
+            problems.append('the report has: {}{}\n    path: {}\n    held by: {}\n    allocated at: {}'.format(
                 describe_finding(f), fields, ' → '.join(f.get('path') or []),
-                ' → '.join(f.get('held_by') or []) or '-'))
+                ' → '.join(f.get('held_by') or []) or '-',
+                describe_at(((f.get('objects') or [{}])[0]).get('allocated_at'))))
 
+    # linger-expect-not: gc-collected [TYPE] is about the sample's own
+    # groups, like the unexpected findings above.
     for kind, type_name, line in nots:
         for f in findings:
-            objs = f.get('objects') or [{}]
-            if f.get('kind') == kind and (type_name is None or objs[0].get('type') == type_name):
+            if f.get('kind') == kind and (type_name is None or finding_type(f) == type_name) \
+                    and is_own_finding(f, sample):
                 problems.append('{} -- but the report has: {}'.format(line, describe_finding(f)))
     return problems
 
 
-def check_all_listing(grouped, every):
+def alloc_group_key(f):
+    at = f.get('allocated_at') or {}
+    return (f.get('kind'), f.get('type'), f.get('cycle_kind'), f.get('count'), f.get('blocks'),
+            f.get('bytes'), at.get('file'), at.get('line'), at.get('function'))
+
+
+def check_all_listing(grouped, every, grouped_alloc=None, every_alloc=None):
     """`linger report --all` lists every instance of the grouped report:
     each entry has count 1, and the instances of each kind and type add up
-    to the grouped counts."""
+    to the grouped counts.  Allocation findings (leak, gc-collected) are
+    groups by allocation site in both: --all lists every group, those the
+    default report shows (with the same fields) and those it hides (its
+    allocations.hidden_* counts)."""
     problems = []
+    alloc_grouped = [f for f in grouped if f.get('kind') in ALLOC_KINDS]
+    alloc_every = [f for f in every if f.get('kind') in ALLOC_KINDS]
+    grouped = [f for f in grouped if f.get('kind') not in ALLOC_KINDS]
+    every = [f for f in every if f.get('kind') not in ALLOC_KINDS]
+    listed = {}
+    for f in alloc_every:
+        listed[alloc_group_key(f)] = listed.get(alloc_group_key(f), 0) + 1
+    for f in alloc_grouped:
+        key = alloc_group_key(f)
+        if not listed.get(key):
+            problems.append('--all does not list the group of the default report: ' + describe_finding(f))
+        else:
+            listed[key] -= 1
+    for kind, hidden_key in ((LEAK, 'hidden_leaks'), (GC_COLLECTED, 'hidden_gc_collected')):
+        shown = sum(1 for f in alloc_grouped if f.get('kind') == kind)
+        total = sum(1 for f in alloc_every if f.get('kind') == kind)
+        hidden = (grouped_alloc or {}).get(hidden_key, 0)
+        if grouped_alloc is not None and shown + hidden != total:
+            problems.append('--all lists {} {} group(s); the default report shows {} and hides {} ({})'.format(
+                total, kind, shown, hidden, hidden_key))
+        if every_alloc is not None and every_alloc.get(hidden_key) != 0:
+            problems.append('--all: allocations.{} is {!r}, want 0: --all hides nothing'.format(
+                hidden_key, every_alloc.get(hidden_key)))
     want = {}
     for f in grouped:
         key = (f.get('kind'), (f.get('objects') or [{}])[0].get('type'))
@@ -635,7 +1031,7 @@ def mode_env(mode):
     return clean_env({'PYTHONMALLOC': 'debug'} if mode == 'pymalloc-debug' else None)
 
 
-def check_spec(linger, trace, work, spec, version, python, failures, notes):
+def check_spec(linger, trace, work, spec, version, python, sample, failures, notes):
     """One `linger report` of the trace (with spec's extra options), in
     JSON, in JSON with --all, and as text."""
     where = '' if not spec.options else '[{}] '.format(spec.label())
@@ -664,7 +1060,7 @@ def check_spec(linger, trace, work, spec, version, python, failures, notes):
         if t['objects'] <= 0:
             failures.append('trace.objects is {!r} for a Python program'.format(t['objects']))
 
-    failures.extend(where + p for p in match_expectations(report['findings'], spec))
+    failures.extend(where + p for p in match_expectations(report['findings'], spec, sample))
 
     every = run([linger, 'report', '--format=json', '--all'] + list(spec.options) + [trace], cwd=work)
     try:
@@ -672,7 +1068,9 @@ def check_spec(linger, trace, work, spec, version, python, failures, notes):
         shape = validate_report(every_report)
         failures.extend(where + '--all: JSON contract: ' + p for p in shape)
         if not shape:
-            failures.extend(where + p for p in check_all_listing(report['findings'], every_report['findings']))
+            failures.extend(where + p for p in check_all_listing(
+                report['findings'], every_report['findings'],
+                report.get('allocations'), every_report.get('allocations')))
     except CheckFailed as e:
         failures.append(where + '--all: ' + str(e))
 
@@ -727,7 +1125,8 @@ def check_sample(args):
             raise CheckFailed('')
 
         for spec in specs:
-            check_spec(linger, trace, work, spec, version, args.python, failures, notes)
+            check_spec(linger, trace, work, spec.for_version(version), version, args.python, sample,
+                       failures, notes)
     except CheckFailed as e:
         if str(e):
             failures.append(str(e))
@@ -979,8 +1378,8 @@ def check_preload(args):
         raise CheckFailed('shim not found: {}'.format(shim))
     sample = os.path.abspath(args.sample or os.path.join(
         os.path.dirname(os.path.abspath(__file__)), '..', 'samples', 'python', 'finalize_keepalive.py'))
-    expects = parse_header(sample)[0].expects
     version = python_version(args.python)
+    expects = parse_header(sample)[0].for_version(version).expects
     program = os.path.basename(args.python)
     failures, notes = [], []
     tmp = tempfile.mkdtemp(prefix='linger-check-')
@@ -1224,7 +1623,8 @@ def check_signal_snapshots(args):
                 spec.expects.append(Expectation(
                     kind, type_name, [('count', '=', count), ('state', '=', 'garbage')],
                     '{} {} count={} state=garbage'.format(kind, type_name, count)))
-            failures.extend(match_expectations(report['findings'], spec))
+            program = os.path.join(samples_root(), 'snapshots', 'server_growth.py')
+            failures.extend(match_expectations(report['findings'], spec, program))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return failures, notes, 'snapshots on SIGUSR2 of server_growth.py under Python {}'.format(version)
