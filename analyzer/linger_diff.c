@@ -173,7 +173,8 @@ keep_changed_rows (LingerDiff   *d,
       else
         g_array_append_val (d->rows, *row);
     }
-  qsort (d->rows->data, d->rows->len, sizeof (LingerDiffRow), compare_rows);
+  if (d->rows->len > 1)   /* no data to hand qsort when empty */
+    qsort (d->rows->data, d->rows->len, sizeof (LingerDiffRow), compare_rows);
 }
 
 /* Count and retained bytes of every finding with one key. */

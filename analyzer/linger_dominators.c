@@ -243,7 +243,9 @@ linger_dominators_compute (const LingerGraph *graph)
     number_garbage (&s, dom->garbage_entries);
   g_clear_pointer (&s.stack, g_free);
   g_assert (s.next == N);
-  qsort (dom->garbage_entries->data, dom->garbage_entries->len, sizeof (guint32), compare_nodes);
+  /* qsort (NULL, 0, ...) is undefined: an empty GArray has no data. */
+  if (dom->garbage_entries->len > 1)
+    qsort (dom->garbage_entries->data, dom->garbage_entries->len, sizeof (guint32), compare_nodes);
 
   /* Predecessors by depth-first number in one array, built by two
    * sequential passes over the edges: the main loop below then reads them
