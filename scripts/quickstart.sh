@@ -10,6 +10,12 @@ set -eu
 cd "$(dirname "$0")/.."
 
 PACKAGES="meson ninja-build gcc pkg-config libunwind-dev libelf-dev libdw-dev libglib2.0-dev python3"
+# Optional extra, not needed to build or use linger: CPython's own test
+# suites for Debian's python3, which tests/cpython_suites.py (meson test
+# cpython-suites-fast) runs under the shim when they are installed and
+# skips when they are not.  Installed only as root, and a failure to
+# install it is not an error.
+OPTIONAL_PACKAGES="libpython3.11-testsuite"
 
 missing=
 for p in $PACKAGES; do
@@ -28,6 +34,16 @@ if [ -n "$missing" ]; then
     apt-get update
     # shellcheck disable=SC2086
     DEBIAN_FRONTEND=noninteractive apt-get install -y $PACKAGES
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+    for p in $OPTIONAL_PACKAGES; do
+        if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+            echo "quickstart: installing the optional $p (CPython's test suites, for tests/cpython_suites.py)"
+            DEBIAN_FRONTEND=noninteractive apt-get install -y "$p" ||
+                echo "quickstart: could not install $p; tests/cpython_suites.py will skip Debian's python3"
+        fi
+    done
 fi
 
 # Under sudo, build as the user who called it, so that build/ stays theirs.

@@ -28,11 +28,15 @@ A test whose outcome differs is classified:
 
 Exit status: 0 when no difference is UNEXPECTED, 1 otherwise, 2 on a
 usage error (no shim), 77 (meson's "skipped") when none of the selected
-interpreters has the test package (on Debian: libpython3.X-testsuite).
+interpreters has the test package (on Debian: libpython3.X-testsuite,
+which scripts/quickstart.sh installs as an optional extra, and --install
+installs when run as root).  Interpreters without it are listed as not
+run.
 
     tests/cpython_suites.py [--shim build/liblinger.so] [--python PY ...]
                             [--suite NAME ...] [--fast] [--native]
                             [--jobs N] [--confirm N] [--json FILE]
+                            [--install] [--keep]
 
 --fast: test_weakref, test_finalization and test_gc on Debian's python3
 and the newest pyenv interpreter (well under a minute); this is what the
@@ -313,6 +317,9 @@ def main():
                          'that is not expected (default 2: three in all)')
     ap.add_argument('--timeout', type=int, default=1800,
                     help='seconds per suite run (default 1800)')
+    ap.add_argument('--install', action='store_true',
+                    help='as root, apt-get install Debian\'s libpython3.X-testsuite '
+                         'when /usr/bin/python3 lacks its test suites')
     ap.add_argument('--json', help='write every result here')
     ap.add_argument('--keep', action='store_true',
                     help='keep the temporary directory (outputs, JUnit XML)')
@@ -346,6 +353,13 @@ def main():
     missing_notes = []
     for name, path in pythons:
         version, missing = python_info(path, suites)
+        if (version is not None and missing and args.install
+                and path == DEBIAN_PYTHON and os.geteuid() == 0):
+            package = 'libpython%d.%d-testsuite' % version
+            log('cpython_suites: installing ' + package)
+            subprocess.run(['apt-get', 'install', '-y', package],
+                           env=dict(os.environ, DEBIAN_FRONTEND='noninteractive'))
+            version, missing = python_info(path, suites)
         if version is None:
             missing_notes.append('%s (%s): cannot run it: %s' % (name, path, missing))
             continue
