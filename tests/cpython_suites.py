@@ -21,9 +21,11 @@ the XML does not always name.
 A test whose outcome differs is classified:
 
   expected    listed in EXPECTED below, with the reason printed;
-  flaky       after re-running the suite (--confirm, default 2 more runs
-              of each mode), an outcome seen under the shim was also seen
-              without it: the difference is the test's, not the shim's;
+  flaky       after re-running it (--confirm, default 2 more runs of
+              each mode, of the differing test cases alone, or of the
+              whole suite when the difference is not one test case), the
+              outcome the shim gave was also seen without it: the
+              difference is the test's, not the shim's;
   UNEXPECTED  the shim's outcome never happened without it: a finding.
 
 Exit status: 0 when no difference is UNEXPECTED, 1 otherwise, 2 on a
@@ -208,8 +210,8 @@ def parse_verbose(text):
     return cases
 
 
-def run_suite(python, suite, mode, shim, workdir, timeout, tag):
-    """Run one suite once; returns a dict (see below)."""
+def run_suite(python, suite, mode, shim, workdir, timeout, tag, match=None):
+    """Run one suite once (only the test ids in match, if given)."""
     rundir = tempfile.mkdtemp(prefix='%s.%s.%s.' % (tag, suite, mode), dir=workdir)
     xml_path = os.path.join(rundir, 'junit.xml')
     trace_dir = os.path.join(rundir, 'traces')
@@ -220,7 +222,10 @@ def run_suite(python, suite, mode, shim, workdir, timeout, tag):
         env['LINGER_OUTPUT'] = os.path.join(trace_dir, '%e.%p.trace')
         if mode == 'native':
             env['LINGER_NATIVE'] = '1'
-    cmd = [python, '-m', 'test', '-v', '--junit-xml', xml_path, suite]
+    cmd = [python, '-m', 'test', '-v', '--junit-xml', xml_path]
+    for tid in match or ():
+        cmd += ['-m', tid]
+    cmd.append(suite)
     start = time.monotonic()
     status = None
     with open(os.path.join(rundir, 'output.txt'), 'w+b') as out:
@@ -309,6 +314,8 @@ def main():
     ap.add_argument('--fast', action='store_true',
                     help='test_weakref, test_finalization, test_gc on Debian\'s '
                          'python3 and the newest pyenv interpreter')
+    ap.add_argument('--match', action='append', default=[],
+                    help='run only these test cases (regrtest -m; repeatable)')
     ap.add_argument('--native', action='store_true',
                     help='a third run with LINGER_NATIVE=1')
     ap.add_argument('--jobs', type=int, default=2, help='runs at once (default 2)')
@@ -382,14 +389,15 @@ def main():
     t0 = time.monotonic()
     runs = {}       # (name, suite, mode, attempt) -> run
 
-    def submit_all(pool, items):
+    def submit_all(pool, items, matches={}):
         futures = {}
         for key in items:
             name, suite, mode, attempt = key
             path = next(u[1] for u in usable if u[0] == name)
             tag = '%s.%d' % (name, attempt)
             futures[pool.submit(run_suite, path, suite, mode, shim, workdir,
-                                args.timeout, tag)] = key
+                                args.timeout, tag,
+                                matches.get((name, suite), args.match))] = key
         for fut in concurrent.futures.as_completed(futures):
             key = futures[fut]
             run = fut.result()
@@ -410,24 +418,40 @@ def main():
     with concurrent.futures.ThreadPoolExecutor(max(1, args.jobs)) as pool:
         submit_all(pool, items)
 
-        # Re-run suites with a difference that is not expected.
+        # Re-run what differs and is not expected, in every mode: only
+        # those test cases (regrtest -m TEST_ID) when they are real test
+        # ids, else (module-level errors, a different overall result) the
+        # whole suite.
         redo = []
+        matches = {}    # (name, suite) -> [test ids] or None (whole suite)
         for name, path, version, have in usable:
             for suite in have:
                 bare = runs[(name, suite, 'bare', 0)]
+                wanted, whole = set(), False
                 for mode in modes[1:]:
-                    diff = differing_ids(bare, runs[(name, suite, mode, 0)])
-                    diff_result = bare['result'] != runs[(name, suite, mode, 0)]['result']
-                    if any(expected_reason(suite, t, version) is None for t in diff) \
-                            or (diff_result and not diff):
-                        for m in modes:
-                            for a in range(1, args.confirm + 1):
-                                if (name, suite, m, a) not in redo:
-                                    redo.append((name, suite, m, a))
+                    other = runs[(name, suite, mode, 0)]
+                    diff = [t for t in differing_ids(bare, other)
+                            if expected_reason(suite, t, version) is None]
+                    for t in diff:
+                        if re.match(r'^[\w.]+$', t) and t.startswith('test.') \
+                                and not t.endswith(('setUpModule', 'tearDownModule',
+                                                    'setUpClass', 'tearDownClass')):
+                            wanted.add(t)
+                        else:
+                            whole = True
+                    if not diff and bare['result'] != other['result']:
+                        whole = True
+                if wanted or whole:
+                    matches[(name, suite)] = None if whole else sorted(wanted)
+                    for m in modes:
+                        for a in range(1, args.confirm + 1):
+                            redo.append((name, suite, m, a))
         if redo:
-            log('cpython_suites: re-running %d suite runs to confirm differences'
-                % len(redo))
-            submit_all(pool, redo)
+            log('cpython_suites: re-running %d time(s) what differs: %s'
+                % (args.confirm, '; '.join('%s %s %s' % (k[0], k[1], 'whole suite' if v is None
+                                                          else ' '.join(v))
+                                            for k, v in sorted(matches.items()))))
+            submit_all(pool, redo, matches)
 
     total = time.monotonic() - t0
 
@@ -470,7 +494,7 @@ def main():
                     if reason is not None:
                         kind = 'expected'
                         n_exp += 1
-                    elif seen_bare & seen_other and attempts > 1:
+                    elif outcome_of(other, tid) in seen_bare and attempts > 1:
                         kind = 'flaky'
                         n_flaky += 1
                     else:
