@@ -18,7 +18,19 @@ Sample check (one sample, one interpreter, one mode):
      line (whatever its kind); `# linger-expect-not: KIND [TYPE]` kinds
      are absent; `# linger-expect-none` means no finding.  A line written
      `linger-expect [--opt ...]: ...` is about `linger report --opt ...`:
-     each set of options is one more report of the same trace;
+     each set of options is one more report of the same trace.
+     Allocation tracking (trace format 1.2):
+       `# linger-expect: gc-collected TYPE [CYCLE_KIND|*] [count=N] [line=N|line=site:NAME] ...`
+     needs a gc-collected group of that (short) type and cycle kind,
+     allocated in the sample file at that line (`site:NAME` is the line
+     ending in `# linger-site: NAME`); a gc-collected group allocated
+     outside the sample file (interpreter start-up, standard library) is
+     not the sample's business and needs no line (also for -none and
+     -not).  `# linger-expect-allocated: KIND TYPE at=N|site:NAME|null
+     [function=F]` pins the allocated_at of the example object of the
+     closest earlier linger-expect line of that kind and type.  Any
+     linger-expect line may carry `python>=3.9` (<, <=, =, >): it then
+     applies only to those interpreter versions;
   4. checks the JSON contract of every report: a live finding has a
      held_by path from a root, a garbage one has none; every finding has
      retained_bytes and retained_objects, and a group of N retains at

@@ -6,6 +6,7 @@
 # module-level weak references must not count as references.
 #
 # linger-expect: bound-method-cycle __main__.Sensor count=2 state=garbage
+# linger-expect-allocated: bound-method-cycle __main__.Sensor at=site:make-sensor function=run
 # linger-expect-not: finalizer-keepalive
 
 import gc
@@ -32,7 +33,7 @@ class Sensor:
 def run():
     refs = []
     for name in ('temperature', 'pressure'):
-        sensor = Sensor(name)
+        sensor = Sensor(name)  # linger-site: make-sensor
         sensor.fire(1)
         sensor.fire(2)
         refs.append(weakref.ref(sensor))

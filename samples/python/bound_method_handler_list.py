@@ -5,6 +5,7 @@
 # the cyclic GC off, so three cycles are garbage at exit.
 #
 # linger-expect: bound-method-cycle __main__.Dispatcher count=3 state=garbage
+# linger-expect-allocated: bound-method-cycle __main__.Dispatcher at=site:make-dispatcher
 # linger-expect-path: bound-method-cycle __main__.Dispatcher: Dispatcher.handlers → list[1] → <bound method Dispatcher.on_message>.__self__ → Dispatcher
 # linger-expect-not: finalizer-keepalive
 
@@ -38,7 +39,7 @@ class Dispatcher:
 def run():
     refs = []
     for channel in ('alerts', 'metrics', 'audit'):
-        dispatcher = Dispatcher(channel)
+        dispatcher = Dispatcher(channel)  # linger-site: make-dispatcher
         dispatcher.dispatch('hello')
         refs.append(weakref.ref(dispatcher))
     return refs

@@ -7,6 +7,7 @@
 #
 # linger-expect: closure-cycle __main__.Settings count=1 state=garbage severity=warning
 # linger-expect-path: closure-cycle __main__.Settings: Settings.get → <function Settings.__init__.<locals>.<lambda>> closure 'self' → Settings
+# linger-expect-allocated: closure-cycle __main__.Settings at=site:make-settings function=main
 # linger-expect-not: bound-method-cycle
 # linger-expect-not: finalizer-keepalive
 # linger-expect-not: reference-cycle
@@ -26,7 +27,7 @@ class Settings:
 
 
 def main():
-    settings = Settings(7)
+    settings = Settings(7)  # linger-site: make-settings
     print('value:', settings.get())
     ref = weakref.ref(settings)
     del settings

@@ -11,6 +11,7 @@
 #
 # linger-expect: bound-method-cycle __main__.ExampleClass count=3 state=garbage
 # linger-expect-path: bound-method-cycle __main__.ExampleClass: ExampleClass.compute → Connector._method → <bound method ExampleClass.compute>.__self__ → ExampleClass
+# linger-expect-allocated: bound-method-cycle __main__.ExampleClass at=site:make-example function=use_connectors
 # linger-expect-not: finalizer-keepalive
 
 import gc
@@ -91,7 +92,7 @@ def use_proxies():
 def use_connectors():
     refs = []
     for value in (10, 20, 30):
-        obj = ExampleClass(value)
+        obj = ExampleClass(value)  # linger-site: make-example
         obj.configure('parallel')
         obj.compute.connect(printer)
         print('connector result:', obj.compute())

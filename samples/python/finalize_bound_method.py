@@ -5,6 +5,7 @@
 # exit, when the atexit handler finally calls close().
 #
 # linger-expect: finalizer-keepalive __main__.Resource count=2
+# linger-expect-allocated: finalizer-keepalive __main__.Resource at=site:make-resource
 # linger-expect-path: finalizer-keepalive __main__.Resource: weakref.finalize → _Info.func → <bound method Resource.close>.__self__ → Resource
 # linger-expect-not: bound-method-cycle
 
@@ -29,7 +30,7 @@ class Resource:
 def use_resources():
     refs = []
     for name in ('db', 'cache'):
-        resource = Resource(name)
+        resource = Resource(name)  # linger-site: make-resource
         refs.append(weakref.ref(resource))
     return refs
 
