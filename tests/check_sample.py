@@ -51,7 +51,7 @@ Other checks:
     check_sample.py --linger L --check nonpython
         `linger run -- ls /` and `linger run -- sh -c 'exit 3'` behave like
         the bare commands; their report says there is no Python heap
-        (JSON: "python": null, no findings).
+        (JSON: "python": null, no finding but native leaks).
     check_sample.py --linger L --check signal [--python PY]
         a command killed by SIGTERM makes `linger run` exit with 128+15,
         like the bare command seen from a shell; a trace it may leave
@@ -1189,8 +1189,14 @@ def check_nonpython(args):
                         t = report['trace']
                         if t['python'] is not None:
                             case_failures.append('trace.python is {!r}, want null'.format(t['python']))
-                        if report['findings']:
-                            case_failures.append('{} finding(s), want none'.format(len(report['findings'])))
+                        # No Python heap: no finding about it.  Native
+                        # allocations are tracked for a program that is not
+                        # Python, so leak findings (what `ls` does not free
+                        # before it exits) are its own business.
+                        heap = [f for f in report['findings'] if f.get('kind') != LEAK]
+                        if heap:
+                            case_failures.append('{} finding(s) about a Python heap, want none: {}'.format(
+                                len(heap), '; '.join(describe_finding(f) for f in heap)))
                         if t['complete'] is not True:
                             case_failures.append('trace.complete is {!r}, want true'.format(t['complete']))
                         if t['program'] != program:
