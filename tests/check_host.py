@@ -122,7 +122,9 @@ CHAIN = [TraceExp('chain level {}'.format(n),
                   absent=[cyc('ChainLevel{}'.format(m)) for m in range(3) if m != n])
          for n in range(3)]
 
-WORKLOAD_TRACE = [TraceExp('main', root, findings=[cyc('Workload', 'live'), cyc('WorkloadGarbage', 'garbage')])]
+# (WorkloadGarbage, a garbage cycle, may be collected before the exit
+# snapshot: the collector runs while the program works.)
+WORKLOAD_TRACE = [TraceExp('main', root, findings=[cyc('Workload', 'live')])]
 
 
 def simple(name, cls, **kw):
@@ -155,7 +157,9 @@ SCENARIOS = [
         TraceExp('pool workers', not_root, count=2, absent=[cyc('PoolParent')]),
     ], total=3),
     # spawn and forkserver also start a resource tracker (and a server).
-    Scenario('mp-spawn', traces=[
+    # (No native run: each spawned interpreter starts from scratch, as in
+    # the default run, and three of them under native tracking take long.)
+    Scenario('mp-spawn', native=False, traces=[
         TraceExp('parent', root, findings=[cyc('PoolParent')]),
         TraceExp('workers and helpers', not_root, count=(2, 4), absent=[cyc('PoolParent')]),
     ]),
@@ -163,7 +167,7 @@ SCENARIOS = [
         TraceExp('parent', root, findings=[cyc('PoolParent')]),
         TraceExp('server, workers and helpers', not_root, count=(3, 5), absent=[cyc('PoolParent')]),
     ]),
-    Scenario('chain', traces=CHAIN, total=3),
+    Scenario('chain', traces=CHAIN, total=3, native=False),
     # Ways to end
     Scenario('os-exit', traces=[TraceExp('main', root, exit_path='_exit', snapshots=0)]),
     simple('sys-exit', 'SysExit'),
@@ -312,9 +316,14 @@ def check_traces(scenario, linger, trace_dir, root_name, traced, through_run, ve
             problems.append('trace {} announced but not there'.format(path))
     if through_run and not scenario.killed:
         # `linger run` announces every trace (the shim alone does not).
+        # A process that outlives the one `linger run` started (the
+        # forkserver, the resource tracker) writes its trace after `linger
+        # run` has printed its list: noted, not a failure.
         unsaid = [f for f in files if os.path.join(trace_dir, f) not in said]
         if unsaid:
-            problems.append('trace files nobody announced: {}'.format(unsaid))
+            notes.append('    traces written after `linger run` ended (not announced): {}'.format(unsaid))
+            if root_name in unsaid:
+                problems.append('the root trace {} was not announced'.format(root_name))
     reports = []
     for f in files:
         report, error = report_of(linger, os.path.join(trace_dir, f), trace_dir)
