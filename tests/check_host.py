@@ -96,10 +96,12 @@ def cyc(name, state=None):
 
 
 class Variant:
-    def __init__(self, label, pyflags=(), env=None):
+    def __init__(self, label, pyflags=(), env=None, args=(), traces=None):
         self.label = label
         self.pyflags = list(pyflags)
         self.env = env or {}
+        self.args = list(args)        # after the scenario's own
+        self.traces = traces          # instead of the scenario's
 
 
 class Scenario:
@@ -131,9 +133,20 @@ def simple(name, cls, **kw):
     return Scenario(name, traces=[TraceExp('main', root, findings=[cyc(cls)])], **kw)
 
 
-def killed(name, args, variants=None):
-    # Killed by a signal: zero or one trace, never complete.
-    return Scenario(name, args=args, variants=variants, killed=True,
+def killed(name, args, pyflags=()):
+    # Killed by a signal: zero or one trace, never complete.  Then the same
+    # after a snapshot on the snapshot signal (SIGUSR2, which the program
+    # handles itself): the trace is there, and must say incomplete.
+    tag = ' '.join(pyflags)
+    return [
+        Variant(tag, pyflags),
+        Variant((tag + ' ' if tag else '') + 'after a SIGUSR2 snapshot', pyflags, args=['snapshot'],
+                traces=[TraceExp('main', root, count=1, snapshots=1)]),
+    ]
+
+
+def killed_scenario(name, variants):
+    return Scenario(name, args=[name], variants=variants, killed=True,
                     traces=[TraceExp('main', root, count=(0, 1))])
 
 
@@ -173,9 +186,9 @@ SCENARIOS = [
     simple('sys-exit', 'SysExit'),
     simple('thread-sys-exit', 'ThreadSysExit'),
     simple('exception', 'Uncaught'),
-    killed('sigterm', ['sigterm']),
-    killed('abort', ['abort']),
-    killed('segv', ['segv'], variants=[Variant(''), Variant('-X faulthandler', ['-X', 'faulthandler'])]),
+    killed_scenario('sigterm', killed('sigterm', ['sigterm'])),
+    killed_scenario('abort', killed('abort', ['abort'])),
+    killed_scenario('segv', killed('segv', ['segv']) + killed('segv', ['segv'], ['-X', 'faulthandler'])),
     # Interplay
     simple('tracemalloc', 'Tracemalloc'),
     Scenario('gc-disable', traces=[TraceExp('main', root, findings=[cyc('GcDisabledGarbage', 'garbage')])]),
@@ -306,7 +319,7 @@ def count_ok(n, want):
     return n == want if isinstance(want, int) else want[0] <= n <= want[1]
 
 
-def check_traces(scenario, linger, trace_dir, root_name, traced, through_run, version, problems, notes):
+def check_traces(scenario, traces, linger, trace_dir, root_name, traced, through_run, version, problems, notes):
     files = sorted(f for f in os.listdir(trace_dir) if f.endswith('.trace'))
     said = announced(traced.stderr)
     for path in set(said):
@@ -351,7 +364,7 @@ def check_traces(scenario, linger, trace_dir, root_name, traced, through_run, ve
     if scenario.total is not None and not count_ok(len(files), scenario.total):
         problems.append('{} trace files, want {}: {}'.format(len(files), scenario.total, files))
     claimed = set()
-    for exp in scenario.traces:
+    for exp in traces:
         mine = [(f, rep) for f, is_root, rep in reports
                 if f not in claimed and exp.match(rep.get('trace') or {}, is_root)]
         if not count_ok(len(mine), exp.count):
@@ -434,7 +447,7 @@ def check(args):
             extra_env['PYTHONHOME'] = prefix
         for variant in scenario.variants:
             if scenario.name != 'embed':
-                base = [args.python] + variant.pyflags + [SCENARIO_PY] + scenario.args
+                base = [args.python] + variant.pyflags + [SCENARIO_PY] + scenario.args + variant.args
             env_bare = clean_env(dict(extra_env, **variant.env))
             tag = ' [{}]'.format(variant.label) if variant.label else ''
             work = os.path.join(tmp, 'cwd')
@@ -464,7 +477,7 @@ def check(args):
                 notes.append(traced.dump())
                 case = []
                 compare(bare, traced, through_run, case)
-                check_traces(scenario, linger, trace_dir, 't.trace', traced, through_run, version, case, notes)
+                check_traces(scenario, variant.traces or scenario.traces, linger, trace_dir, 't.trace', traced, through_run, version, case, notes)
                 problems.extend('{}{}: {}'.format(mode, tag, c) for c in case)
     finally:
         if args.keep:

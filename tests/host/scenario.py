@@ -183,26 +183,46 @@ def sc_exception():
     inner()
 
 
-def sc_sigterm():
+def snapshot_first(flag):
+    """With 'snapshot': a SIGUSR2 handler of the program's own, then
+    SIGUSR2 to itself, so that under linger a snapshot is in the trace
+    before the process is killed (the handler runs alike with and without
+    linger; linger's snapshot thread writes the snapshot meanwhile)."""
+    if flag != 'snapshot':
+        return
+    import signal
+    import time
+    calls = []
+    signal.signal(signal.SIGUSR2, lambda signum, frame: calls.append(signum))
+    os.kill(os.getpid(), signal.SIGUSR2)
+    for _ in range(20):     # let the snapshot thread take its snapshot
+        time.sleep(0.05)
+    out('own SIGUSR2 handler calls', len(calls))
+
+
+def sc_sigterm(flag=None):
     import signal
     leave_cycle('Sigterm')
     out('before SIGTERM', work())
+    snapshot_first(flag)
     os.kill(os.getpid(), signal.SIGTERM)
     import time
     time.sleep(5)
     out('not reached')
 
 
-def sc_abort():
+def sc_abort(flag=None):
     leave_cycle('Abort')
     out('before abort', work())
+    snapshot_first(flag)
     os.abort()
 
 
-def sc_segv():
+def sc_segv(flag=None):
     import ctypes
     leave_cycle('Segv')
     out('before segfault', work())
+    snapshot_first(flag)
     ctypes.string_at(0)
     out('not reached')
 
