@@ -27,7 +27,25 @@ typedef struct
    * newer minor, values it does not know are kept and handled
    * conservatively by the analysis (an unknown edge kind is not followed). */
   gboolean        strict_enums;
+  /* Running sums of the amounts check_amount() bounds. */
+  guint64         snapshot_bytes;   /* of the open snapshot's objects */
+  guint64         live_bytes;       /* of LIVE_BLOCKS, whole trace */
+  guint64         run_bytes;        /* of SITE_STATS and GC_FREES */
+  guint64         run_counts;
 } Reader;
+
+/* No size or count in a trace can exceed what a process can address:
+ * 2^48 (x86_64's user space is 2^47 bytes).  Bounding each amount, and
+ * their sums over a snapshot or a trace, keeps every total and difference
+ * the analyzer and the reports compute from them (a snapshot's bytes, a
+ * site's, the growth between two snapshots) far from overflowing 64 bits:
+ * a larger value is damage, not a heap. */
+#define MAX_AMOUNT (G_GUINT64_CONSTANT (1) << 48)
+#define MAX_TOTAL  (G_GUINT64_CONSTANT (1) << 56)
+/* Counts over the whole run (allocations at a site, bytes the GC freed)
+ * are not bounded by the address space: each may reach MAX_TOTAL, their
+ * sum over the trace MAX_RUN, which still fits a gint64. */
+#define MAX_RUN    (G_GUINT64_CONSTANT (1) << 62)
 
 static const char *
 record_type_name (guint16 type)
@@ -247,6 +265,25 @@ check_enum (Reader     *r,
 }
 
 static gboolean
+check_amount (guint64     value,
+              guint64     max_value,
+              guint64    *total,
+              guint64     max_total,
+              const char *what,
+              gsize       offset,
+              guint16     type,
+              GError    **error)
+{
+  if (value > max_value)
+    return corrupt (error, offset, type, "%s: %" G_GUINT64_FORMAT " is more than a process can address",
+                    what, value);
+  *total += value;
+  if (*total > max_total)
+    return corrupt (error, offset, type, "%s: their sum is more than a process can address", what);
+  return TRUE;
+}
+
+static gboolean
 read_process (Reader       *r,
               const guint8 *rec,
               guint32       size,
@@ -406,6 +443,7 @@ read_snapshot_begin (Reader       *r,
   s->time_ns = b.time_ns;
   g_ptr_array_add (r->trace->snapshots, s);
   r->open = s;
+  r->snapshot_bytes = 0;
   r->last_snapshot_id = b.snapshot_id;
   return TRUE;
 }
@@ -478,8 +516,13 @@ check_entries (Reader       *r,
             linger_object_entry o;
             memcpy (&o, entries + (gsize) i * sizeof o, sizeof o);
             if (!check_string (r, o.type_name, "object type_name", offset, type, error)
-                || !check_string (r, o.name, "object name", offset, type, error))
+                || !check_string (r, o.name, "object name", offset, type, error)
+                || !check_amount (o.size, MAX_AMOUNT, &r->snapshot_bytes, MAX_AMOUNT, "object sizes", offset, type, error))
               return FALSE;
+            /* Refcounts are compared and subtracted: keep them in range. */
+            if (o.refcount > (gint64) MAX_AMOUNT || o.refcount < -(gint64) MAX_AMOUNT)
+              return corrupt (error, offset, type, "object refcount %" G_GINT64_FORMAT " is out of range",
+                              o.refcount);
           }
           break;
 
@@ -643,11 +686,23 @@ read_alloc_info (Reader       *r,
                  GError      **error)
 {
   LingerAlloc *a = r->trace->alloc;
+  linger_rec_alloc_info info;
 
-  if (size < sizeof a->info)
+  if (size < sizeof info)
     return corrupt (error, offset, LINGER_REC_ALLOC_INFO, "size %u is smaller than the record", size);
+  memcpy (&info, rec, sizeof info);
+  {
+    /* Each at most MAX_TOTAL, so the report's sums of them fit. */
+    const guint64 totals[] = { info.python_allocs, info.native_allocs, info.untracked,
+                               info.peak_live_blocks, info.table_bytes, info.gc_collections };
+
+    for (guint i = 0; i < G_N_ELEMENTS (totals); i++)
+      if (totals[i] > MAX_TOTAL)
+        return corrupt (error, offset, LINGER_REC_ALLOC_INFO,
+                        "allocation total %" G_GUINT64_FORMAT " is out of range", totals[i]);
+  }
   /* The latest is the most complete: totals grow from flush to flush. */
-  memcpy (&a->info, rec, sizeof a->info);
+  a->info = info;
   a->has_info = TRUE;
   a->present = TRUE;
   return TRUE;
@@ -796,7 +851,12 @@ read_alloc_entry (Reader       *r,
         memcpy (&e, entry, sizeof e);
         if (e.site == 0)
           return corrupt (error, offset, type, "site totals for site id 0");
-        if (!check_site (r, e.site, "site totals", offset, type, error))
+        if (!check_site (r, e.site, "site totals", offset, type, error)
+            || !check_amount (e.allocs, MAX_TOTAL, &r->run_counts, MAX_RUN, "site allocations", offset, type, error)
+            || !check_amount (e.alloc_bytes, MAX_TOTAL, &r->run_bytes, MAX_RUN, "site bytes", offset, type, error)
+            || !check_amount (e.frees, MAX_TOTAL, &r->run_counts, MAX_RUN, "site frees", offset, type, error)
+            || !check_amount (e.gc_frees, MAX_TOTAL, &r->run_counts, MAX_RUN, "site GC frees", offset, type, error)
+            || !check_amount (e.gc_free_bytes, MAX_TOTAL, &r->run_bytes, MAX_RUN, "site GC-freed bytes", offset, type, error))
           return FALSE;
         ensure_len (a->site_stats, e.site);
         g_array_index (a->site_stats, linger_site_stats_entry, e.site) = e;
@@ -811,7 +871,9 @@ read_alloc_entry (Reader       *r,
         if (!check_site (r, e.site, "GC frees", offset, type, error)
             || !check_string (r, e.type_name, "GC frees type name", offset, type, error)
             || !check_enum (r, e.kind, LINGER_CYCLE_OTHER, LINGER_CYCLE_CLOSURE,
-                            "cycle kind", offset, type, error))
+                            "cycle kind", offset, type, error)
+            || !check_amount (e.count, MAX_TOTAL, &r->run_counts, MAX_RUN, "GC-freed objects", offset, type, error)
+            || !check_amount (e.bytes, MAX_TOTAL, &r->run_bytes, MAX_RUN, "GC-freed bytes", offset, type, error))
           return FALSE;
         g_array_append_val (a->gc_frees, e);
       }
@@ -821,7 +883,8 @@ read_alloc_entry (Reader       *r,
       {
         linger_block_entry e;
         memcpy (&e, entry, sizeof e);
-        if (!check_site (r, e.site, "live block", offset, type, error))
+        if (!check_site (r, e.site, "live block", offset, type, error)
+            || !check_amount (e.size, MAX_AMOUNT, &r->live_bytes, MAX_TOTAL, "live block sizes", offset, type, error))
           return FALSE;
         g_array_append_val (a->live_blocks, e);
       }

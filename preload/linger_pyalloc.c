@@ -60,7 +60,21 @@ header_of (const void *p)
   return (block_header *) (void *) ((char *) p - HEADER);
 }
 
-static inline bool
+/* A block allocated before the hooks has no header: this reads the 16
+ * bytes before any block on purpose (the allocator's own chunk or pool
+ * header, always mapped), which ASan would call an overflow. */
+#if defined(__SANITIZE_ADDRESS__)
+# define LINGER_NO_ASAN __attribute__ ((no_sanitize_address))
+#elif defined(__has_feature)
+# if __has_feature(address_sanitizer)
+#  define LINGER_NO_ASAN __attribute__ ((no_sanitize_address))
+# endif
+#endif
+#ifndef LINGER_NO_ASAN
+# define LINGER_NO_ASAN
+#endif
+
+LINGER_NO_ASAN static inline bool
 has_header (const void *p)
 {
   return header_of (p)->check == (HEADER_MAGIC ^ (uint64_t) (uintptr_t) p);
