@@ -142,6 +142,13 @@ linger_alloc_py_stack (const LingerAlloc *a,
   if (!s->defined)
     return NULL;
   *depth = s->depth;
+  /* A stack of depth 0 may be all a trace has: its pool is then empty,
+   * with no data to point into. */
+  if (s->depth == 0)
+    {
+      static const guint32 no_frames[1];
+      return no_frames;
+    }
   return &g_array_index (a->py_pool, guint32, s->start);
 }
 
@@ -162,6 +169,11 @@ linger_alloc_native_stack (const LingerAlloc *a,
     return NULL;
   *depth = s->depth;
   *generation = s->generation;
+  if (s->depth == 0)   /* as for Python stacks */
+    {
+      static const guint64 no_addresses[1];
+      return no_addresses;
+    }
   return &g_array_index (a->native_pool, guint64, s->start);
 }
 
