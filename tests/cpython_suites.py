@@ -443,7 +443,8 @@ def main():
                 wanted, whole = set(), False
                 for mode in modes[1:]:
                     other = runs[(name, suite, mode, 0)]
-                    diff = [t for t in differing_ids(bare, other)
+                    all_diff = differing_ids(bare, other)
+                    diff = [t for t in all_diff
                             if expected_reason(suite, t, version) is None]
                     for t in diff:
                         if re.match(r'^[\w.]+$', t) and t.startswith('test.') \
@@ -452,7 +453,7 @@ def main():
                             wanted.add(t)
                         else:
                             whole = True
-                    if not diff and bare['result'] != other['result']:
+                    if not all_diff and bare['result'] != other['result']:
                         whole = True
                 if wanted or whole:
                     matches[(name, suite)] = None if whole else sorted(wanted)
