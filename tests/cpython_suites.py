@@ -38,6 +38,7 @@ run.
     tests/cpython_suites.py [--shim build/liblinger.so] [--python PY ...]
                             [--suite NAME ...] [--fast] [--native]
                             [--jobs N] [--confirm N] [--json FILE]
+                            [--match TEST_ID ...] [--timeout S]
                             [--install] [--keep]
 
 --fast: test_weakref, test_finalization and test_gc on Debian's python3
