@@ -32,11 +32,13 @@ fi || { echo "sanitize.sh: meson setup failed"; echo "0 passed, 1 failed"; exit 
 meson compile -C "$BUILD" ||
     { echo "sanitize.sh: the build failed"; echo "0 passed, 1 failed"; exit 1; }
 
-# halt_on_error: a UBSan report is a failure, not a line in a log.
+# halt_on_error + abort_on_error: a UBSan report is a failure (a signal,
+# never an exit status 1 that fuzz-regress could take for an error), not
+# a line in a log.
 # verify_asan_link_order=0: the `linger run` unit tests preload the
 # (sanitized) no-op library into programs that do not link libasan.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:verify_asan_link_order=0}"
-export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:abort_on_error=1}"
 export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp:print_suppressions=0}"
 
 rm -f "$BUILD/meson-logs/testlog.json"
