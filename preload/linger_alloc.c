@@ -513,6 +513,9 @@ typedef struct
 } tally_counts;
 static tally_counts *tallies;
 
+#define MAX_GC_SKIP 4
+static uintptr_t gc_skip[MAX_GC_SKIP];
+
 void
 linger_alloc_count_free (uint32_t site, uint32_t size, void *block, bool shared)
 {
@@ -527,21 +530,24 @@ linger_alloc_count_free (uint32_t site, uint32_t size, void *block, bool shared)
       s->frees++;
       live_blocks--;
     }
-  if (linger_alloc_in_gc)
+  if (linger_alloc_in_gc && (uintptr_t) block != gc_skip[0] && (uintptr_t) block != gc_skip[1])
     {
+      if (gc_events == NULL || gc_classify == NULL)
+        return;
+      /* Only objects the collector can have freed count: objects of GC
+       * types (the members of the cycles).  Buffers, ints and strings
+       * released along the way, and whatever the interpreter's own
+       * bookkeeping frees inside the window, are not "in a cycle". */
+      linger_gc_event ev = { .block = (uintptr_t) block, .site = site, .size = size };
+      gc_classify (&ev);
+      if (ev.object == 0 || ev.object == (uintptr_t) block)
+        return;
       s->gc_frees++;
       s->gc_free_bytes += size;
-      if (gc_events != NULL && gc_classify != NULL)
-        {
-          if (n_gc_events < MAX_GC_EVENTS)
-            {
-              linger_gc_event *ev = &gc_events[n_gc_events++];
-              *ev = (linger_gc_event) { .block = (uintptr_t) block, .site = site, .size = size };
-              gc_classify (ev);
-            }
-          else
-            gc_events_overflow = true;
-        }
+      if (n_gc_events < MAX_GC_EVENTS)
+        gc_events[n_gc_events++] = ev;
+      else
+        gc_events_overflow = true;
     }
 }
 
@@ -565,8 +571,10 @@ linger_alloc_block_site (const void *p, uint32_t *size)
 }
 
 void
-linger_alloc_gc_start (void)
+linger_alloc_gc_start (const uintptr_t *skip, unsigned n_skip)
 {
+  for (unsigned i = 0; i < MAX_GC_SKIP; i++)
+    gc_skip[i] = i < n_skip ? skip[i] : 0;
   if (gc_events == NULL && gc_classify != NULL)
     gc_events = linger_map (MAX_GC_EVENTS * sizeof *gc_events);
   if (tallies == NULL && gc_classify != NULL)

@@ -85,7 +85,9 @@ void linger_alloc_untrack (void *p);
 uint32_t linger_alloc_block_site (const void *p, uint32_t *size);
 
 /* Cyclic GC windows (gc.callbacks start/stop), per thread. */
-void linger_alloc_gc_start (void);
+/* `skip`: blocks the collection's own bookkeeping will free inside the
+ * window (not counted as the collector's frees). */
+void linger_alloc_gc_start (const uintptr_t *skip, unsigned n_skip);
 void linger_alloc_gc_stop (void);
 extern __thread bool linger_alloc_in_gc __attribute__ ((tls_model ("initial-exec")));
 

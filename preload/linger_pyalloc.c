@@ -688,6 +688,13 @@ type_name_string (linger_writer *w, uintptr_t name)
   return linger_writer_intern (w, (const char *) e->words, strnlen ((const char *) e->words, e->n_words * 8));
 }
 
+/* The user pointer of an object's block (what the free hook sees). */
+static uintptr_t
+object_block (lpy_object *obj)
+{
+  return (uintptr_t) obj - presize (lpy_type (obj));
+}
+
 static lpy_object *
 gc_callback (lpy_object *self, lpy_object *args)
 {
@@ -699,7 +706,14 @@ gc_callback (lpy_object *self, lpy_object *args)
   else if (strcmp (s, "start") == 0)
     {
       linger_pyalloc_validate ();
-      linger_alloc_gc_start ();
+      /* CPython built the argument tuple and the info dict for the
+       * callbacks before calling them and frees them once they return,
+       * inside the window: those two frees are not the collector's. */
+      lpy_object *info = lpy.PyTuple_GetItem (args, 1);
+      if (info == NULL)
+        lpy.PyErr_Clear ();
+      uintptr_t skip[2] = { object_block (args), info ? object_block (info) : 0 };
+      linger_alloc_gc_start (skip, 2);
     }
   else if (strcmp (s, "stop") == 0)
     linger_alloc_gc_stop ();
