@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -166,13 +167,26 @@ elf_open (const char  *path,
   Elf *elf;
   int fd;
 
-  fd = open (path, O_RDONLY | O_CLOEXEC);
+  /* A trace names whatever paths it likes: a FIFO or a device must not
+   * block or be read, so open without blocking and accept only regular
+   * files. */
+  fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0)
     {
       if (why != NULL)
         *why = g_strerror (errno);
       return NULL;
     }
+  {
+    struct stat st;
+    if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+      {
+        close (fd);
+        if (why != NULL)
+          *why = "not a regular file";
+        return NULL;
+      }
+  }
   elf = elf_begin (fd, ELF_C_READ_MMAP, NULL);
   if (elf == NULL || elf_kind (elf) != ELF_K_ELF || elf_cntl (elf, ELF_C_FDREAD) != 0)
     {
