@@ -442,7 +442,10 @@ find_gc_collected (GPtrArray                   *findings,
     {
       LingerFinding *f = g_ptr_array_index (made, i);
 
-      if (!options->ungrouped && i >= MAX_GC_COLLECTED_GROUPS)
+      /* A single object freed by the collector at one site is not a
+       * lifetime pattern (and the interpreter's own bookkeeping around a
+       * collection can leave one): shown with --all only. */
+      if (!options->ungrouped && (i >= MAX_GC_COLLECTED_GROUPS || f->count < 2))
         {
           summary->hidden_gc_collected++;
           linger_finding_free (f);

@@ -467,8 +467,8 @@ write_allocations (Json                 *j,
     for (guint i = 0; i < al->native_stacks->len; i++)
       n_native += g_array_index (al->native_stacks, LingerStackRef, i).defined != 0;
     json_uint (j, "sites", n_sites);
-    json_uint (j, "python_stacks", n_py);
-    json_uint (j, "native_stacks", n_native);
+    json_uint (j, "python_stack_count", n_py);
+    json_uint (j, "native_stack_count", n_native);
   }
   json_uint (j, "not_counted_blocks", a->alloc_summary.not_counted_blocks);
   json_uint (j, "not_counted_bytes", a->alloc_summary.not_counted_bytes);

@@ -705,7 +705,6 @@ gc_callback (lpy_object *self, lpy_object *args)
     lpy.PyErr_Clear ();
   else if (strcmp (s, "start") == 0)
     {
-      linger_pyalloc_validate ();
       /* CPython built the argument tuple and the info dict for the
        * callbacks before calling them and frees them once they return,
        * inside the window: those two frees are not the collector's. */
