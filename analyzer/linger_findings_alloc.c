@@ -397,8 +397,13 @@ find_gc_collected (GPtrArray                   *findings,
       /* Objects of the interpreter's start-up, before it had frames: no
        * stack says whose they are, and a finding each would bury the
        * program's own under them. */
+      /* Tuples too: a full collection empties the tuple freelist into
+       * the allocator inside the collection, and a recycled tuple still
+       * carries the site of its first allocation, so "freed by the GC at
+       * this site" cannot be told from freelist clearing for them. */
       if (site == NULL
-          || (site->py_stack == 0 && (site->native_stack == 0 || (site->flags & LINGER_SITE_STARTUP))))
+          || (site->py_stack == 0 && (site->native_stack == 0 || (site->flags & LINGER_SITE_STARTUP)))
+          || g_strcmp0 (type, "tuple") == 0)
         {
           summary->gc_unattributed_objects += g->count;
           summary->gc_unattributed_bytes += g->bytes;
