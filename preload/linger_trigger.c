@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,8 +27,12 @@ static struct
   atomic_int       active;        /* the snapshot signal is ours */
   int              sig;
   struct sigaction program;       /* what the program believes is installed */
-  atomic_int       pipe_wr;       /* read in signal context */
-  int              pipe_rd;
+  /* The handler wakes the thread with sem_post (async-signal-safe) and a
+   * flag: no file descriptor, because a program may check exactly which
+   * descriptors it has (CPython's test_pass_fds_redirected does). */
+  sem_t            wakeup;
+  atomic_bool      sem_ready;     /* read in signal context */
+  atomic_bool      signal_pending;
   int              interval_ms;   /* 0: no interval snapshots */
   atomic_int       stopping;      /* interpreter shutdown: never again */
   bool             configured;    /* a signal or an interval is wanted */
@@ -41,7 +46,7 @@ static struct
   bool             alive;         /* the thread has not decided to exit */
   bool             joinable;      /* a pthread_t to join */
   pthread_t        thread;
-} trig = { .pipe_wr = -1, .pipe_rd = -1, .lock = PTHREAD_MUTEX_INITIALIZER };
+} trig = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 void
 linger_trigger_preinit (void)
@@ -63,12 +68,10 @@ call_real_sigaction (int sig, const struct sigaction *act, struct sigaction *old
 static void
 wake (char c)
 {
-  int fd = atomic_load (&trig.pipe_wr);
-  if (fd >= 0)
-    {
-      ssize_t r = write (fd, &c, 1); /* a full pipe already holds a wake-up */
-      (void) r;
-    }
+  if (c == 's')
+    atomic_store (&trig.signal_pending, true);
+  if (atomic_load (&trig.sem_ready))
+    sem_post (&trig.wakeup);
 }
 
 /* ------------------------------------------------------------------ */
@@ -188,13 +191,29 @@ helper_main (void *unused)
   sigfillset (&all);
   pthread_sigmask (SIG_BLOCK, &all, NULL);
 
-  struct pollfd pfd = { .fd = trig.pipe_rd, .events = POLLIN };
   for (;;)
     {
       if (should_exit ())
         return NULL;
-      int r = poll (&pfd, 1, trig.interval_ms > 0 ? trig.interval_ms : -1);
-      if (r < 0 && errno != EINTR)
+      int r;
+      if (trig.interval_ms > 0)
+        {
+          struct timespec deadline;
+          clock_gettime (CLOCK_REALTIME, &deadline);
+          deadline.tv_sec += trig.interval_ms / 1000;
+          deadline.tv_nsec += (long) (trig.interval_ms % 1000) * 1000000L;
+          if (deadline.tv_nsec >= 1000000000L)
+            {
+              deadline.tv_sec++;
+              deadline.tv_nsec -= 1000000000L;
+            }
+          r = sem_timedwait (&trig.wakeup, &deadline);
+        }
+      else
+        r = sem_wait (&trig.wakeup);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r < 0 && errno != ETIMEDOUT)
         {
           pthread_mutex_lock (&trig.lock);
           trig.alive = false;
@@ -202,17 +221,13 @@ helper_main (void *unused)
           return NULL;
         }
       unsigned reason = LINGER_SNAPSHOT_INTERVAL;
-      if (r > 0)
+      if (r == 0)
         {
-          char buf[64];
-          ssize_t n = read (trig.pipe_rd, buf, sizeof buf);
-          reason = 0;
-          for (ssize_t i = 0; i < n; i++)
-            if (buf[i] == 's')
-              reason = LINGER_SNAPSHOT_ON_SIGNAL;
+          /* Several posts may have piled up: one snapshot for all. */
+          while (sem_trywait (&trig.wakeup) == 0)
+            ;
+          reason = atomic_exchange (&trig.signal_pending, false) ? LINGER_SNAPSHOT_ON_SIGNAL : 0;
         }
-      else if (r < 0)
-        continue;
       if (reason == 0 || should_exit ())
         continue;
       if (!python_can_run ())
@@ -227,15 +242,11 @@ helper_main (void *unused)
 }
 
 static bool
-open_pipe (void)
+init_wakeup (void)
 {
-  int fds[2];
-  if (pipe2 (fds, O_CLOEXEC) < 0)
+  if (sem_init (&trig.wakeup, 0, 0) != 0)
     return false;
-  /* The handler must never block on a full pipe. */
-  fcntl (fds[1], F_SETFL, fcntl (fds[1], F_GETFL) | O_NONBLOCK);
-  trig.pipe_rd = fds[0];
-  atomic_store (&trig.pipe_wr, fds[1]);
+  atomic_store (&trig.sem_ready, true);
   return true;
 }
 
@@ -256,7 +267,7 @@ thread_start (void)
       pthread_join (trig.thread, NULL); /* it has decided to exit */
       trig.joinable = false;
     }
-  if (trig.pipe_rd < 0 && !open_pipe ())
+  if (!atomic_load (&trig.sem_ready) && !init_wakeup ())
     return false;
 
   pthread_attr_t attr;
@@ -276,7 +287,7 @@ thread_start (void)
 }
 
 /* Asks the thread to exit and waits a little: it only ever blocks in
- * poll(), except while it waits for the GIL that our caller holds. */
+ * sem_wait(), except while it waits for the GIL that our caller holds. */
 static void
 thread_stop (void)
 {
@@ -487,8 +498,8 @@ linger_trigger_stop (void)
 void
 linger_trigger_fork_child (void)
 {
-  /* Only the forking thread exists in the child, and the pipe is shared
-   * with the parent: a new pipe, and no thread until os.fork()'s
+  /* Only the forking thread exists in the child, and the semaphore may
+   * hold the parent's posts: a fresh one, and no thread until os.fork()'s
    * after_in_child callback starts one (a fork from C code that goes on
    * running Python gets no signal snapshots). */
   if (!trig.configured)
@@ -498,12 +509,8 @@ linger_trigger_fork_child (void)
   trig.alive = false;
   trig.joinable = false;
   trig.want_exit = false;
-  int rd = trig.pipe_rd, wr = atomic_load (&trig.pipe_wr);
-  atomic_store (&trig.pipe_wr, -1);
-  trig.pipe_rd = -1;
-  if (rd >= 0)
-    close (rd);
-  if (wr >= 0)
-    close (wr);
-  open_pipe ();
+  /* The parent's semaphore may hold its posts: start from zero. */
+  atomic_store (&trig.sem_ready, false);
+  atomic_store (&trig.signal_pending, false);
+  init_wakeup ();
 }

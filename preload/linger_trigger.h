@@ -1,10 +1,10 @@
 /* linger_trigger.h: snapshots on demand (a signal) and over time (an
  * interval), taken by a helper thread.
  *
- * The signal handler only writes one byte to a pipe: no Python code and
+ * The signal handler only posts a semaphore: no Python code and
  * no lock runs in signal context (Py_AddPendingCall is not
  * async-signal-safe, cpython-internals.md section 9).  A helper pthread
- * that blocks every signal waits on the pipe (and on the interval), takes
+ * that blocks every signal waits on it (and on the interval), takes
  * the GIL with PyGILState_Ensure and snapshots, so the snapshot comes
  * promptly even while the main thread sits in accept().
  *
@@ -38,7 +38,7 @@ void linger_trigger_start (void (*snapshot) (unsigned reason));
 /* Interpreter shutdown has begun: no more signal or interval snapshots. */
 void linger_trigger_stop (void);
 
-/* pthread_atfork child: the thread is gone and the pipe is the parent's. */
+/* pthread_atfork child: the thread is gone and the semaphore is the parent's copy. */
 void linger_trigger_fork_child (void);
 
 /* True if sig is the snapshot signal linger has taken over. */
