@@ -75,35 +75,37 @@ env_uint (const char *name, uint32_t dflt, uint32_t lo, uint32_t hi)
 
 static uintptr_t self_start, self_end;
 
-static int
-find_self (struct dl_phdr_info *info, size_t size, void *data)
+/* The extent [*lo, *hi) of an object's PT_LOAD segments; false if it
+ * has none. */
+static bool
+load_range (const struct dl_phdr_info *info, uint64_t *lo, uint64_t *hi)
 {
-  uintptr_t me = (uintptr_t) data;
+  *lo = UINT64_MAX;
+  *hi = 0;
   for (int i = 0; i < info->dlpi_phnum; i++)
     {
       const ElfW (Phdr) *ph = &info->dlpi_phdr[i];
       if (ph->p_type != PT_LOAD)
         continue;
-      uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-      if (me >= lo && me < lo + ph->p_memsz)
-        {
-          self_start = UINTPTR_MAX;
-          self_end = 0;
-          for (int j = 0; j < info->dlpi_phnum; j++)
-            {
-              const ElfW (Phdr) *q = &info->dlpi_phdr[j];
-              if (q->p_type != PT_LOAD)
-                continue;
-              uintptr_t a = info->dlpi_addr + q->p_vaddr, b = a + q->p_memsz;
-              if (a < self_start)
-                self_start = a;
-              if (b > self_end)
-                self_end = b;
-            }
-          return 1;
-        }
+      uint64_t a = info->dlpi_addr + ph->p_vaddr;
+      if (a < *lo)
+        *lo = a;
+      if (a + ph->p_memsz > *hi)
+        *hi = a + ph->p_memsz;
     }
-  return 0;
+  return *hi != 0;
+}
+
+static int
+find_self (struct dl_phdr_info *info, size_t size, void *data)
+{
+  uintptr_t me = (uintptr_t) data;
+  uint64_t lo, hi;
+  if (!load_range (info, &lo, &hi) || me < lo || me >= hi)
+    return 0;
+  self_start = lo;
+  self_end = hi;
+  return 1;
 }
 
 void
@@ -267,19 +269,8 @@ counts_cb (struct dl_phdr_info *info, size_t size, void *data)
 static int
 scan_cb (struct dl_phdr_info *info, size_t size, void *data)
 {
-  uint64_t lo = UINT64_MAX, hi = 0;
-  for (int i = 0; i < info->dlpi_phnum; i++)
-    {
-      const ElfW (Phdr) *ph = &info->dlpi_phdr[i];
-      if (ph->p_type != PT_LOAD)
-        continue;
-      uint64_t a = info->dlpi_addr + ph->p_vaddr;
-      if (a < lo)
-        lo = a;
-      if (a + ph->p_memsz > hi)
-        hi = a + ph->p_memsz;
-    }
-  if (hi == 0)
+  uint64_t lo, hi;
+  if (!load_range (info, &lo, &hi))
     return 0;
   const char *name = info->dlpi_name ? info->dlpi_name : "";
   for (uint32_t i = 0; i < n_modules; i++)
@@ -551,23 +542,25 @@ linger_alloc_count_free (uint32_t site, uint32_t size, void *block, bool shared)
     }
 }
 
-void
-linger_alloc_untrack (void *p)
+bool
+linger_alloc_untrack (void *p, uint32_t *site_out, uint32_t *size_out)
 {
   uint32_t site, size;
-  if (linger_blocks_remove ((uintptr_t) p, &site, &size))
-    linger_alloc_count_free (site, size, p, true);
+  if (!linger_blocks_remove ((uintptr_t) p, &site, &size))
+    return false;
+  linger_alloc_count_free (site, size, p, true);
+  if (site_out)
+    *site_out = site;
+  if (size_out)
+    *size_out = size;
+  return true;
 }
 
-uint32_t
-linger_alloc_block_site (const void *p, uint32_t *size)
+void
+linger_alloc_retrack (void *p, uint32_t site, uint32_t size)
 {
-  uint32_t site = 0, sz = 0;
-  if (!linger_blocks_lookup ((uintptr_t) p, &site, &sz))
-    return 0;
-  if (size)
-    *size = sz;
-  return site;
+  if (linger_blocks_insert ((uintptr_t) p, site, size))
+    linger_alloc_count (site, size, true);
 }
 
 void

@@ -79,10 +79,11 @@ void linger_alloc_track (void *p, size_t size, uint32_t domain);
 
 /* Forgets a block about to be freed; counts the free for its site (and
  * as a cyclic-GC free inside a collection).  Safe with the guard held. */
-void linger_alloc_untrack (void *p);
+bool linger_alloc_untrack (void *p, uint32_t *site, uint32_t *size);
 
-/* The site of a live block, 0 if it is not tracked. */
-uint32_t linger_alloc_block_site (const void *p, uint32_t *size);
+/* Puts a block back with the site it had (a realloc that failed left it
+ * allocated). */
+void linger_alloc_retrack (void *p, uint32_t site, uint32_t size);
 
 /* Cyclic GC windows (gc.callbacks start/stop), per thread. */
 /* `skip`: blocks the collection's own bookkeeping will free inside the

@@ -168,31 +168,6 @@ linger_blocks_remove (uintptr_t addr, uint32_t *site, uint32_t *size)
   return true;
 }
 
-bool
-linger_blocks_lookup (uintptr_t addr, uint32_t *site, uint32_t *size)
-{
-  uint64_t h = mix (addr);
-  shard *s = shard_of (h);
-  bool found = false;
-  linger_spin_lock (&s->lock);
-  if (s->slots != NULL)
-    for (size_t i = h & s->mask;; i = (i + 1) & s->mask)
-      {
-        block_slot *b = &s->slots[i];
-        if (b->addr == 0)
-          break;
-        if (b->addr == addr)
-          {
-            *site = b->site;
-            *size = b->size;
-            found = true;
-            break;
-          }
-      }
-  linger_spin_unlock (&s->lock);
-  return found;
-}
-
 void
 linger_blocks_foreach (linger_blocks_fn fn, void *data)
 {

@@ -26,9 +26,6 @@ bool linger_blocks_insert (uintptr_t addr, uint32_t site, size_t size);
 /* Removes a block; returns true and its site and size if it was tracked. */
 bool linger_blocks_remove (uintptr_t addr, uint32_t *site, uint32_t *size);
 
-/* Looks a block up without removing it. */
-bool linger_blocks_lookup (uintptr_t addr, uint32_t *site, uint32_t *size);
-
 /* Calls fn for every live block (takes each shard's lock in turn; fn must
  * not allocate through tracked paths or touch the table). */
 typedef void (*linger_blocks_fn) (uintptr_t addr, uint32_t site, uint32_t size, void *data);

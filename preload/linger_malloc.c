@@ -38,7 +38,7 @@ static inline void
 untrack (void *p)
 {
   if (LINGER_UNLIKELY (__atomic_load_n (&linger_alloc_native_on, __ATOMIC_RELAXED)))
-    linger_alloc_untrack (p);
+    linger_alloc_untrack (p, NULL, NULL);
 }
 
 EXPORT void *
@@ -97,19 +97,14 @@ realloc (void *old, size_t size)
     }
   /* Remember the old block's site: if realloc fails the block is still
    * live and goes back into the table. */
-  uint32_t old_site_size = 0;
-  bool was_tracked = false;
-  if (LINGER_UNLIKELY (__atomic_load_n (&linger_alloc_native_on, __ATOMIC_RELAXED)))
-    {
-      was_tracked = linger_alloc_block_site (old, &old_site_size) != 0;
-      if (was_tracked)
-        linger_alloc_untrack (old);
-    }
+  uint32_t old_site = 0, old_size = 0;
+  bool was_tracked = LINGER_UNLIKELY (__atomic_load_n (&linger_alloc_native_on, __ATOMIC_RELAXED))
+                     && linger_alloc_untrack (old, &old_site, &old_size);
   void *p = linger_real.realloc (old, size);
   if (p == NULL)
     {
       if (size != 0 && was_tracked)
-        track (old, old_site_size);
+        linger_alloc_retrack (old, old_site, old_size);
       return NULL;
     }
   track (p, size);
