@@ -20,7 +20,7 @@ static const char usage_text[] =
   "  linger run [--output FILE] [--snapshot-interval SECONDS]\n"
   "             [--snapshot-signal SIGUSR1|SIGUSR2|SIGRTMIN+N|off]\n"
   "             [--native|--no-native] [--native-depth=N] [--python-depth=N]\n"
-  "             [--no-alloc] [--] COMMAND [ARG...]\n"
+  "             [--no-alloc] [--redact-keys] [--] COMMAND [ARG...]\n"
   "      Run COMMAND with the linger shim preloaded; every process that runs\n"
   "      Python writes a trace.  --output names the trace of COMMAND itself.\n"
   "      A snapshot is taken at exit, whenever the program receives the\n"
@@ -29,7 +29,10 @@ static const char usage_text[] =
   "      Allocations are tracked with their sites: --native also tracks\n"
   "      malloc and co. (native leaks), --no-native does not; --native-depth\n"
   "      and --python-depth set the frames kept per stack (1 to 256);\n"
-  "      --no-alloc turns allocation tracking off.\n"
+  "      --no-alloc turns allocation tracking off.  A trace holds type,\n"
+  "      attribute and function names, file names, dict keys (cut to 60\n"
+  "      bytes) and the command line, never the values of strings, bytes or\n"
+  "      numbers; --redact-keys leaves out dict keys and arguments too.\n"
   "  linger report [--format=text|json] [--all|--instances] [--live-cycles]\n"
   "                [--stacks] TRACE\n"
   "      Analyse a trace: objects kept alive by their own finalizer, a weak\n"
@@ -280,6 +283,8 @@ cmd_run (int    argc,
         g_setenv ("LINGER_NATIVE", "0", TRUE);
       else if (strcmp (arg, "--no-alloc") == 0)
         g_setenv ("LINGER_ALLOC", "0", TRUE);
+      else if (strcmp (arg, "--redact-keys") == 0)
+        g_setenv ("LINGER_REDACT_KEYS", "1", TRUE);
       else if (strcmp (arg, "--native-depth") == 0 || g_str_has_prefix (arg, "--native-depth=")
                || strcmp (arg, "--python-depth") == 0 || g_str_has_prefix (arg, "--python-depth="))
         {
