@@ -468,7 +468,9 @@ linger_output_finish (uint32_t exit_path)
     {
       linger_writer_flush (&out.writer);
       if (out.writer.failed)
-        say ("linger: trace %s is incomplete: %s\n", out.path, strerror (out.writer.error));
+        say ("linger: trace %s is incomplete: writing it failed (%s) after %llu bytes; the records "
+             "after that point (later snapshots, allocation sites) are lost\n", out.path,
+             strerror (out.writer.error), (unsigned long long) out.writer.bytes_written);
       linger_writer_close (&out.writer);
     }
   out.finished = true;
