@@ -145,6 +145,24 @@ linger_alloc_init (bool is_python, bool is_root)
 }
 
 void
+linger_alloc_python_late (void)
+{
+  /* Python allocations of an embedded interpreter, tracked like those of
+   * python3 itself; the native side keeps the choice made at start-up. */
+  const char *alloc = getenv ("LINGER_ALLOC");
+  if ((alloc != NULL && strcmp (alloc, "0") == 0) || linger_alloc_cfg.python)
+    return;
+  if (stats == NULL && (stats = linger_map ((size_t) MAX_SITES * sizeof *stats)) == NULL)
+    return;
+  if (gcache == NULL && (gcache = linger_map (GCACHE_SIZE * sizeof *gcache)) == NULL)
+    return;
+  if (!linger_alloc_cfg.native)
+    dl_iterate_phdr (find_self, (void *) (uintptr_t) &linger_alloc_init);
+  linger_alloc_cfg.python = true;
+  linger_alloc_any_on = true;
+}
+
+void
 linger_alloc_set_phase (linger_alloc_phase p)
 {
   __atomic_store_n (&phase, p, __ATOMIC_RELAXED);

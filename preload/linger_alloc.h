@@ -47,6 +47,8 @@ extern linger_alloc_config linger_alloc_cfg;
 /* Constructor: reads the environment and decides what is tracked.
  * `is_python`: CPython's API is present in the process. */
 void linger_alloc_init (bool is_python, bool is_root);
+/* An interpreter was dlopen()ed after start-up (an embedder). */
+void linger_alloc_python_late (void);
 
 void linger_alloc_set_phase (linger_alloc_phase phase);
 linger_alloc_phase linger_alloc_get_phase (void);

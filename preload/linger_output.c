@@ -415,6 +415,23 @@ linger_output_note (uint32_t level, const char *text)
   pthread_mutex_unlock (&out.lock);
 }
 
+void
+linger_output_open_early (void)
+{
+  /* The trace of the process the user started, and of every Python
+   * process, exists from the start with its header and process record on
+   * disk: a program killed with SIGKILL (or by the OOM killer) before its
+   * first snapshot still leaves a trace saying who it was, read as
+   * incomplete.  Other descendants (a shell's helpers) stay lazy. */
+  if (!(out.is_root || out.trace_all || out.have_runtime))
+    return;
+  linger_writer *w = linger_output_begin ();
+  if (w != NULL)
+    linger_writer_flush (w);
+  if (w != NULL)
+    linger_output_end ();
+}
+
 linger_writer *
 linger_output_begin (void)
 {

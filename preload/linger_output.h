@@ -15,6 +15,9 @@
 /* Constructor time: remembers the program, command line, working
  * directory and the trace path.  Cheap; writes nothing. */
 void linger_output_init (void);
+/* Creates the trace now (header and process record on disk) if this
+ * process will write one anyway. */
+void linger_output_open_early (void);
 
 /* The process is CPython: its RUNTIME record is written with the trace. */
 void linger_output_set_runtime (uint32_t hexversion, uint32_t flags, const char *version);

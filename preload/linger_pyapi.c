@@ -20,14 +20,14 @@ parse_version (const char *s, int *major, int *minor, int *micro)
 }
 
 linger_pyapi_status
-linger_pyapi_resolve (const char **why)
+linger_pyapi_resolve (void *handle, const char **why)
 {
   *why = NULL;
   memset (&lpy, 0, sizeof lpy);
 
   /* Cheap test first: in a process without CPython this is the only
    * thing the shim does about Python. */
-  lpy.Py_GetVersion = (const char *(*) (void)) dlsym (RTLD_DEFAULT, "Py_GetVersion");
+  lpy.Py_GetVersion = (const char *(*) (void)) dlsym (handle, "Py_GetVersion");
   if (lpy.Py_GetVersion == NULL)
     return LINGER_PYAPI_NOT_PYTHON;
 
@@ -39,7 +39,7 @@ linger_pyapi_resolve (const char **why)
     }
   snprintf (lpy.version, sizeof lpy.version, "%d.%d.%d", lpy.major, lpy.minor, lpy.micro);
 
-  const uint32_t *hex = dlsym (RTLD_DEFAULT, "Py_Version");
+  const uint32_t *hex = dlsym (handle, "Py_Version");
   lpy.hexversion = hex ? *hex
                        : ((uint32_t) lpy.major << 24 | (uint32_t) lpy.minor << 16
                           | (uint32_t) lpy.micro << 8 | 0xf0);
@@ -52,7 +52,7 @@ linger_pyapi_resolve (const char **why)
 
   /* Declared only in free-threaded builds (cpython-internals.md 10.12):
    * their object header is 16 bytes larger and nothing here would hold. */
-  if (dlsym (RTLD_DEFAULT, "_Py_DecRefShared") != NULL)
+  if (dlsym (handle, "_Py_DecRefShared") != NULL)
     {
       lpy.free_threaded = true;
       *why = "free-threaded CPython (3.13t) is not supported; only process information is recorded";
@@ -64,7 +64,7 @@ linger_pyapi_resolve (const char **why)
     lpy.shared_libpython = strstr (info.dli_fname, "libpython") != NULL;
 
 #define LINGER_PY_RESOLVE(ret, name, params, min_minor)                    \
-  lpy.name = (ret (*) params) dlsym (RTLD_DEFAULT, #name);                 \
+  lpy.name = (ret (*) params) dlsym (handle, #name);                       \
   if (lpy.name == NULL && lpy.minor >= (min_minor))                        \
     {                                                                      \
       *why = "a CPython API function is missing: " #name;                  \
@@ -74,7 +74,7 @@ linger_pyapi_resolve (const char **why)
 #undef LINGER_PY_RESOLVE
 
 #define LINGER_PY_RESOLVE_DATA(name)                                       \
-  lpy.name = (lpy_object *) dlsym (RTLD_DEFAULT, #name);                   \
+  lpy.name = (lpy_object *) dlsym (handle, #name);                         \
   if (lpy.name == NULL)                                                    \
     {                                                                      \
       *why = "a CPython data symbol is missing: " #name;                   \

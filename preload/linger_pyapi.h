@@ -200,7 +200,10 @@ typedef enum
 } linger_pyapi_status;
 
 /* Resolves everything; on UNSUPPORTED, *why says why (static string). */
-linger_pyapi_status linger_pyapi_resolve (const char **why);
+/* Resolves the API in `handle`: RTLD_DEFAULT for an interpreter linked
+ * into the program, or the handle of a libpython the program dlopen()ed
+ * with RTLD_LOCAL (an embedder), whose symbols RTLD_DEFAULT cannot see. */
+linger_pyapi_status linger_pyapi_resolve (void *handle, const char **why);
 
 /* Field access for layouts shared by every supported version
  * (GIL builds, x86_64 and other LP64 targets). */

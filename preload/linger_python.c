@@ -1,9 +1,11 @@
 /* linger_python.c: audit hook registration and the exit snapshot trigger. */
 #include "linger_python.h"
 
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "linger_alloc.h"
 #include "linger_output.h"
@@ -22,6 +24,7 @@ static bool exit_trigger_installed;
 static bool exit_snapshot_taken;
 static bool allocators_wrapped;
 static bool validate_pending; /* the frame walker awaits its check */
+static bool embedded;         /* libpython came with a late dlopen() */
 static uint32_t next_snapshot_id = 1;
 static uint32_t runtime_flags;
 static lpy_object *original_shutdown; /* 3.8: threading._shutdown */
@@ -261,8 +264,16 @@ audit_hook (const char *event, lpy_object *args, void *data)
         }
       return 0;
     }
+  /* python3 says when the program starts (cpython.run_command, _file,
+   * _module...).  An embedder's PyRun_SimpleString says nothing: its
+   * interpreter is taken as started at the first event once
+   * Py_IsInitialized() (the site import, or the program's own first
+   * audited action). */
   if (event[0] != 'c' || strncmp (event, "cpython.run_", 12) != 0)
-    return 0;
+    {
+      if (!embedded || !lpy.Py_IsInitialized ())
+        return 0;
+    }
   exit_trigger_installed = true;
   in_shim++;
   linger_alloc_set_phase (LINGER_PHASE_RUNNING);
@@ -273,18 +284,35 @@ audit_hook (const char *event, lpy_object *args, void *data)
   return 0;
 }
 
-bool
-linger_python_init (void)
+/* Set once an interpreter was found (supported or not): the API table
+ * is filled once, and a later dlopen() never looks again. */
+static int python_found;
+
+static bool
+python_init_in (void *handle)
 {
   const char *why = NULL;
-  linger_pyapi_status status = linger_pyapi_resolve (&why);
+  linger_pyapi_status status = linger_pyapi_resolve (handle, &why);
   if (status == LINGER_PYAPI_NOT_PYTHON)
     return false;
+  __atomic_store_n (&python_found, 1, __ATOMIC_RELEASE);
   if (status == LINGER_PYAPI_UNSUPPORTED)
     {
       char msg[256];
       snprintf (msg, sizeof msg, "CPython %s: %s", lpy.version[0] ? lpy.version : "?", why);
       linger_output_note (LINGER_MSG_WARNING, msg);
+      if (lpy.free_threaded)
+        {
+          /* Said on stderr too: the user asked for a Python profile and
+           * gets a native one. */
+          char line[320];
+          int n = snprintf (line, sizeof line, "linger: %s; native allocations are tracked instead\n", msg);
+          if (n > 0)
+            {
+              ssize_t r = write (2, line, (size_t) n < sizeof line ? (size_t) n : sizeof line - 1);
+              (void) r;
+            }
+        }
       /* Still Python: its allocators are not ours to guess at. */
       return true;
     }
@@ -313,6 +341,37 @@ linger_python_init (void)
     for (int d = 0; d < 3; d++)
       lpy.PyMem_SetAllocator (d, &saved[d]);
   return true;
+}
+
+bool
+linger_python_init (void)
+{
+  return python_init_in (RTLD_DEFAULT);
+}
+
+bool
+linger_python_free_threaded (void)
+{
+  return lpy.free_threaded;
+}
+
+void
+linger_python_dlopened (void *handle)
+{
+  if (__atomic_load_n (&python_found, __ATOMIC_ACQUIRE))
+    return;
+  /* A C program embedding CPython: libpython arrives with dlopen(),
+   * usually RTLD_LOCAL, after the shim decided the process was not
+   * Python.  PySys_AddAuditHook may run before Py_Initialize, so the
+   * usual bootstrap still works once the API is taken from the handle.
+   * Two threads dlopen()ing interpreters at once is not a real case;
+   * the flag keeps the second from refilling the table. */
+  static int claimed;
+  if (dlsym (handle, "Py_GetVersion") == NULL || __atomic_exchange_n (&claimed, 1, __ATOMIC_ACQ_REL))
+    return;
+  embedded = true;
+  if (python_init_in (handle))
+    linger_alloc_python_late ();
 }
 
 void

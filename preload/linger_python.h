@@ -14,6 +14,10 @@
 /* Constructor time.  Does nothing in a process without CPython. */
 /* Returns true if the process is CPython (supported or not). */
 bool linger_python_init (void);
+/* A free-threaded build (3.13t), refused: only native tracking runs. */
+bool linger_python_free_threaded (void);
+/* After every successful dlopen(): finds an interpreter loaded late. */
+void linger_python_dlopened (void *handle);
 
 /* After fork() in the child. */
 void linger_python_fork_child (void);

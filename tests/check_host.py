@@ -29,8 +29,9 @@ and requires of each traced run, against the bare one:
     the finding that its own process left (a bound-method cycle of a
     class named after the process) and not the others'.
 
-Known limitation, not a failure: a process killed by a signal before
-anything was flushed may leave no trace at all.
+A process killed by a signal, SIGKILL included, leaves its trace: the
+shim creates it, header and process record on disk, when the process
+starts.
 
 Exit status: 0 pass, 1 fail, 77 skip (the interpreter lacks what the
 scenario needs).
@@ -134,7 +135,8 @@ def simple(name, cls, **kw):
 
 
 def killed(name, args, pyflags=()):
-    # Killed by a signal: zero or one trace, never complete.  Then the same
+    # Killed by a signal: one trace (created with the process), never
+    # complete.  Then the same
     # after a snapshot on the snapshot signal (SIGUSR2, which the program
     # handles itself): the trace is there, and must say incomplete.
     tag = ' '.join(pyflags)
@@ -147,7 +149,7 @@ def killed(name, args, pyflags=()):
 
 def killed_scenario(name, variants):
     return Scenario(name, args=[name], variants=variants, killed=True,
-                    traces=[TraceExp('main', root, count=(0, 1))])
+                    traces=[TraceExp('main', root, count=1)])
 
 
 SCENARIOS = [
@@ -187,6 +189,7 @@ SCENARIOS = [
     simple('thread-sys-exit', 'ThreadSysExit'),
     simple('exception', 'Uncaught'),
     killed_scenario('sigterm', killed('sigterm', ['sigterm'])),
+    killed_scenario('sigkill', killed('sigkill', ['sigkill'])),
     killed_scenario('abort', killed('abort', ['abort'])),
     killed_scenario('segv', killed('segv', ['segv']) + killed('segv', ['segv'], ['-X', 'faulthandler'])),
     # Interplay
@@ -390,11 +393,6 @@ def check_traces(scenario, traces, linger, trace_dir, root_name, traced, through
                 if has_finding(rep, kind, type_name, state):
                     problems.append('{} ({}): has {} {}, another process\'s finding'.format(
                         exp.label, f, kind, type_name))
-    if scenario.killed:
-        # No trace at all is the known limitation; anything left must be
-        # readable (checked above).
-        if not files:
-            notes.append('    (no trace: killed before anything was flushed; known limitation)')
 
 
 def python_info(python):

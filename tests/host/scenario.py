@@ -211,6 +211,17 @@ def sc_sigterm(flag=None):
     out('not reached')
 
 
+def sc_sigkill(flag=None):
+    import signal
+    leave_cycle('Sigkill')
+    out('before SIGKILL', work())
+    snapshot_first(flag)
+    os.kill(os.getpid(), signal.SIGKILL)
+    import time
+    time.sleep(5)
+    out('not reached')
+
+
 def sc_abort(flag=None):
     leave_cycle('Abort')
     out('before abort', work())
