@@ -391,7 +391,11 @@ cmd_run (int    argc,
   int status;
 
   /* Parsed by hand: options end at the first word that is not one, so
-   * the command's own options are never taken for linger's. */
+   * the command's own options are never taken for linger's.  Each
+   * variable the shim reads for people has its option here; the shim's
+   * other ones (LINGER_ROOT_PID, LINGER_OUTPUT_PID, LINGER_MANIFEST) are
+   * its own bookkeeping between processes, which linger run or the shim
+   * sets, never the user. */
   for (i = 1; i < argc; i++)
     {
       const char *arg = argv[i];

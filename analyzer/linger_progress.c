@@ -30,12 +30,23 @@ linger_progress_enabled (void)
   return progress.enabled;
 }
 
+/* What a stage counts, for the line to say "1200 objects"; "reading"
+ * counts bytes, shown as sizes. */
+static const char *
+stage_unit (const char *stage)
+{
+  if (strcmp (stage, "dominators") == 0)
+    return " objects";
+  if (strcmp (stage, "symbolizing") == 0)
+    return " addresses";
+  return "";
+}
+
 static void
 format_amount (GString *line,
                guint64  n)
 {
-  /* Only "reading" has a total in bytes; the others count items. */
-  if (progress.total != 0 && strcmp (progress.stage, "reading") == 0)
+  if (strcmp (progress.stage, "reading") == 0)
     {
       g_autofree char *text = g_format_size (n);
 
@@ -60,12 +71,14 @@ draw (void)
       format_amount (line, done);
       g_string_append (line, " / ");
       format_amount (line, progress.total);
-      g_string_append_printf (line, " (%u%%)", (guint) (done * 100 / progress.total));
+      g_string_append_printf (line, "%s (%u%%)", stage_unit (progress.stage),
+                              (guint) (done * 100 / progress.total));
     }
   else if (progress.done != 0)
     {
       g_string_append_c (line, ' ');
       format_amount (line, progress.done);
+      g_string_append (line, stage_unit (progress.stage));
     }
   else
     g_string_append (line, "...");
