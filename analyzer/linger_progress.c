@@ -2,6 +2,7 @@
 #include "linger_progress.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Ten draws a second: smooth enough to show that work goes on, rare
@@ -18,10 +19,22 @@ static struct
   gsize       drawn;      /* width of what is on the line now */
 } progress;
 
+static void
+erase_at_exit (void)
+{
+  linger_progress_end ();
+}
+
 void
 linger_progress_enable (gboolean enabled)
 {
+  static gboolean registered;
+
   progress.enabled = enabled;
+  /* Whatever way the command ends (a report written to a file, an
+   * error), the shell prompt must not land on a stale progress line. */
+  if (enabled && !registered)
+    registered = atexit (erase_at_exit) == 0;
 }
 
 gboolean
