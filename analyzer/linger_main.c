@@ -54,6 +54,9 @@ static const char run_help_text[] =
   "signal N killed it).  A snapshot of the Python heap is taken at exit, each\n"
   "time the program receives the snapshot signal, and every SECONDS with\n"
   "--snapshot-interval.  Options end at the first word that is not one.\n"
+  "A trace holds type, attribute and function names, file names, dict keys\n"
+  "(cut to 60 bytes) and the command line, never the values of strings,\n"
+  "bytes or numbers.\n"
   "\n"
   "Options:\n"
   "  -o, --output=FILE            the trace of COMMAND itself (default:\n"
@@ -70,7 +73,8 @@ static const char run_help_text[] =
   "  --no-alloc                   no allocation tracking at all\n"
   "  --trace-all                  a trace for every process COMMAND starts, not\n"
   "                               only for COMMAND and its Python processes\n"
-  "  --redact-keys                dict keys are not recorded in the trace\n"
+  "  --redact-keys                dict keys and command-line arguments are not\n"
+  "                               recorded in the trace\n"
   "  --fail-on=KIND[,KIND...]     when COMMAND exits 0, exit 3 if its trace has a\n"
   "                               finding of KIND (kinds: linger report --help)\n"
   "  --suppressions=FILE          findings that FILE suppresses do not count for\n"
@@ -448,6 +452,8 @@ cmd_run (int    argc,
         g_setenv ("LINGER_ALLOC", "0", TRUE);
       else if (strcmp (arg, "--trace-all") == 0)
         g_setenv ("LINGER_TRACE_ALL", "1", TRUE);
+      else if (strcmp (arg, "--redact-keys") == 0)
+        g_setenv ("LINGER_REDACT_KEYS", "1", TRUE);
       else if (strcmp (arg, "--native-depth") == 0 || g_str_has_prefix (arg, "--native-depth=")
                || strcmp (arg, "--python-depth") == 0 || g_str_has_prefix (arg, "--python-depth="))
         {

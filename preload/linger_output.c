@@ -35,6 +35,7 @@ static struct
   bool            is_root;       /* the process the user started */
   pid_t           pid;
   bool            trace_all;     /* LINGER_TRACE_ALL=1 */
+  bool            redact;        /* LINGER_REDACT_KEYS=1 */
   linger_writer   writer;
   char            path[PATH_BUF];
   char            cwd[PATH_BUF];
@@ -75,6 +76,13 @@ read_cmdline (void)
         break;
     }
   close (fd);
+  /* --redact-keys: arguments carry secrets as often as dict keys do
+   * (--token=...); only the program is kept. */
+  if (out.redact)
+    {
+      size_t first = strnlen (buf, len);
+      len = first < len ? first + 1 : len;
+    }
   out.cmdline = buf;
   out.cmdline_len = (uint32_t) len;
 }
@@ -195,6 +203,8 @@ linger_output_init (void)
     out.cwd[0] = '\0';
   ssize_t n = readlink ("/proc/self/exe", out.exe, sizeof out.exe - 1);
   out.exe[n > 0 ? n : 0] = '\0';
+  const char *redact = getenv ("LINGER_REDACT_KEYS");
+  out.redact = redact != NULL && strcmp (redact, "1") == 0;
   read_cmdline ();
 
   /* The first process that loads the shim is the root of the session; a
@@ -228,6 +238,12 @@ linger_output_init (void)
 }
 
 bool
+linger_output_redact (void)
+{
+  return out.redact;
+}
+
+bool
 linger_output_is_root (void)
 {
   return out.is_root || out.trace_all;
@@ -246,7 +262,7 @@ append_manifest (const char *path)
   const char *manifest = getenv ("LINGER_MANIFEST");
   if (manifest == NULL || manifest[0] == '\0')
     return;
-  int fd = open (manifest, O_WRONLY | O_APPEND | O_CLOEXEC);
+  int fd = open (manifest, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
     return;
   char line[PATH_BUF + 2];
@@ -281,6 +297,36 @@ say (const char *fmt, ...)
     }
 }
 
+/* Traces are private (0600) and created, never opened: O_EXCL|O_NOFOLLOW
+ * means a symlink planted in a shared directory (/tmp) under the name we
+ * are about to use cannot redirect the trace onto someone else's file.
+ * A name given with --output may replace an earlier trace, but only a
+ * regular file of this user; unlink() removes a link, never its target. */
+static int
+create_trace (const char *path, bool replace)
+{
+  const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+  int fd = open (path, flags, 0600);
+  if (fd >= 0 || errno != EEXIST || !replace)
+    return fd;
+  struct stat st;
+  if (lstat (path, &st) != 0)
+    return -1;
+  if (S_ISLNK (st.st_mode))
+    {
+      errno = ELOOP;
+      return -1;
+    }
+  if (!S_ISREG (st.st_mode) || st.st_uid != geteuid ())
+    {
+      errno = EPERM;
+      return -1;
+    }
+  if (unlink (path) != 0)
+    return -1;
+  return open (path, flags, 0600);
+}
+
 static bool
 open_locked (void)
 {
@@ -293,7 +339,7 @@ open_locked (void)
   choose_path (&exact);
   int fd = -1;
   if (exact)
-    fd = open (out.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    fd = create_trace (out.path, true);
   else
     {
       /* A pid reused by the kernel never overwrites an earlier trace. */
@@ -304,7 +350,7 @@ open_locked (void)
         base[blen - 6] = '\0'; /* strip ".trace" */
       for (int i = 1; i < 1000; i++)
         {
-          fd = open (out.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+          fd = create_trace (out.path, false);
           if (fd >= 0 || errno != EEXIST)
             break;
           snprintf (out.path, sizeof out.path, "%s.%d.trace", base, i);
@@ -313,7 +359,11 @@ open_locked (void)
   if (fd < 0)
     {
       out.open_failed = true;
-      say ("linger: cannot create trace %s: %s; this run is not recorded\n", out.path, strerror (errno));
+      if (errno == ELOOP || errno == EPERM)
+        say ("linger: refusing to write trace %s: it exists and is a symbolic link or not a regular "
+             "file of this user; this run is not recorded\n", out.path);
+      else
+        say ("linger: cannot create trace %s: %s; this run is not recorded\n", out.path, strerror (errno));
       return false;
     }
 
@@ -418,7 +468,9 @@ linger_output_finish (uint32_t exit_path)
     {
       linger_writer_flush (&out.writer);
       if (out.writer.failed)
-        say ("linger: trace %s is incomplete: %s\n", out.path, strerror (out.writer.error));
+        say ("linger: trace %s is incomplete: writing it failed (%s) after %llu bytes; the records "
+             "after that point (later snapshots, allocation sites) are lost\n", out.path,
+             strerror (out.writer.error), (unsigned long long) out.writer.bytes_written);
       linger_writer_close (&out.writer);
     }
   out.finished = true;

@@ -39,6 +39,8 @@ void linger_output_fork_child (void);
 /* This process writes a trace even if it is not Python (the session's
  * root process, or LINGER_TRACE_ALL=1). */
 bool linger_output_is_root (void);
+/* LINGER_REDACT_KEYS=1: dict keys and command-line arguments are left out. */
+bool linger_output_redact (void);
 
 /* The raw command line (NUL separated), for option parsing. */
 const char *linger_output_cmdline (uint32_t *len);

@@ -7,6 +7,7 @@
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/auxv.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -54,6 +55,14 @@ linger_preload_init (void)
   real__Exit = (exit_fn) dlsym (RTLD_NEXT, "_Exit");
   real_signal = (__sighandler_t (*) (int, __sighandler_t)) dlsym (RTLD_NEXT, "signal");
   linger_trigger_preinit ();
+  /* A setuid/setgid program (or one that gained capabilities) is left
+   * alone: no trace of a privileged process's heap lands in a file of the
+   * user who started it.  ld.so already drops LD_PRELOAD for such programs
+   * unless the library sits in a system directory with the setuid bit or
+   * comes from /etc/ld.so.preload; then the interposed functions only
+   * forward, with no tracking, no thread, no handler and no file. */
+  if (getauxval (AT_SECURE) != 0)
+    return;
   linger_output_init ();
   pthread_atfork (fork_prepare, fork_parent, fork_child);
   bool is_python = linger_python_init ();

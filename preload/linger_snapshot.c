@@ -16,6 +16,7 @@
 #include "linger_snapshot.h"
 
 #include "linger_pyalloc.h"
+#include "linger_output.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,6 +104,10 @@ typedef struct
   linger_ptrmap key_ids;     /* dict key still alive -> id of 'text' / 42 / <T> */
   linger_ptrmap closures;    /* closure tuple -> index + 1 in closure_codes */
   linger_ptrmap frame_index; /* frame -> index + 1 in frames */
+  /* --redact-keys: the __dict__ of instances, classes and modules, whose
+   * keys are attribute names (code, kept); other dicts' keys are data. */
+  bool          redact;
+  linger_ptrmap attr_dicts;
 
   VEC (type_info *) types;  /* stable pointers: callers keep them */
   VEC (member_slot) members;
@@ -210,8 +215,17 @@ intern_temp_str (snap *s, lpy_object *o)
 
 /* A dict key as a reader would write it: 'text', 42, True, None, <Type>. */
 static uint32_t
-key_text (snap *s, lpy_object *key)
+key_text (snap *s, lpy_object *key, bool redact)
 {
+  if (redact)
+    {
+      /* The key's type only: <str>, <int>, <bytes>, <tuple>, ... */
+      char tbuf[48];
+      const char *name = LPY_TP_NAME (lpy_type (key));
+      const char *dot = strrchr (name, '.');
+      snprintf (tbuf, sizeof tbuf, "<%.40s>", dot ? dot + 1 : name);
+      return intern_cstr (s, tbuf);
+    }
   bool inserted;
   uint32_t *slot = linger_ptrmap_upsert (&s->key_ids, (uintptr_t) key, &inserted);
   if (slot != NULL && !inserted)
@@ -499,14 +513,27 @@ managed_attr_cb (lpy_object *name, lpy_object *value, void *data)
   cand_add (s, value, LINGER_LABEL_ATTR, intern_live_str (s, name), LINGER_REF_STRONG, false);
 }
 
+/* A dict is usually processed after the object whose __dict__ it is (the
+ * walk goes through the owner); one reached first some other way keeps
+ * its keys redacted, which errs on the side of the program's secrets. */
+static void
+mark_attr_dict (snap *s, lpy_object *d)
+{
+  if (!s->redact || d == NULL)
+    return;
+  bool inserted;
+  (void) linger_ptrmap_upsert (&s->attr_dicts, (uintptr_t) d, &inserted);
+}
+
 static void
 collect_dict_candidates (snap *s, lpy_object *d)
 {
   ssize_t pos = 0;
   lpy_object *k, *v;
+  bool redact = s->redact && linger_ptrmap_lookup (&s->attr_dicts, (uintptr_t) d) == NULL;
   while (lpy.PyDict_Next (d, &pos, &k, &v))
     {
-      uint32_t text = key_text (s, k);
+      uint32_t text = key_text (s, k, redact);
       /* str keys cannot hold references: only other keys are edges. */
       if (lpy_type (k) != lpy.PyUnicode_Type)
         cand_add (s, k, LINGER_LABEL_DICT_KEY, text, LINGER_REF_STRONG, false);
@@ -627,6 +654,7 @@ collect_candidates (snap *s, lpy_object *obj, type_info *ti)
       if (LPY_TP_FLAGS (obj) & LPY_TPFLAGS_HEAPTYPE)
         {
           cand_add (s, LPY_TP_DICT (obj), LINGER_LABEL_ATTR, s->id_dict, LINGER_REF_STRONG, false);
+          mark_attr_dict (s, LPY_TP_DICT (obj));
           cand_add (s, LPY_TP_BASES (obj), LINGER_LABEL_ATTR, s->id_bases, LINGER_REF_STRONG, false);
         }
       break;
@@ -653,7 +681,10 @@ collect_candidates (snap *s, lpy_object *obj, type_info *ti)
     {
       lpy_object *d = linger_py_layout_instance_dict (obj);
       if (d != NULL)
-        cand_add (s, d, LINGER_LABEL_ATTR, s->id_dict, LINGER_REF_STRONG, false);
+        {
+          cand_add (s, d, LINGER_LABEL_ATTR, s->id_dict, LINGER_REF_STRONG, false);
+          mark_attr_dict (s, d);
+        }
       else
         linger_py_layout_managed_attrs (obj, managed_attr_cb, s);
     }
@@ -1323,6 +1354,8 @@ snap_free (snap *s)
   linger_ptrmap_clear (&s->type_index);
   linger_ptrmap_clear (&s->str_ids);
   linger_ptrmap_clear (&s->key_ids);
+  if (s->redact)
+    linger_ptrmap_clear (&s->attr_dicts);
   linger_ptrmap_clear (&s->closures);
   linger_ptrmap_clear (&s->frame_index);
   if (s->s_sizeof)
@@ -1369,7 +1402,8 @@ linger_snapshot_take (linger_writer *w, uint32_t snapshot_id, uint32_t reason)
   if (!linger_ptrmap_init (&s->seen, 1u << 16) || !linger_ptrmap_init (&s->type_index, 1024)
       || !linger_ptrmap_init (&s->str_ids, 1u << 12) || !linger_ptrmap_init (&s->key_ids, 1u << 12)
       || !linger_ptrmap_init (&s->closures, 1024)
-      || !linger_ptrmap_init (&s->frame_index, 64))
+      || !linger_ptrmap_init (&s->frame_index, 64)
+      || ((s->redact = linger_output_redact ()) && !linger_ptrmap_init (&s->attr_dicts, 1u << 12)))
     {
       s->failed = true;
       s->why = "out of memory";

@@ -2,6 +2,7 @@
 #include "linger_writer.h"
 
 #include <errno.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -183,7 +184,7 @@ writer_fail (linger_writer *w, int err)
 
 /* write(2) until done: a short write (signal, pipe) must not drop bytes. */
 static bool
-write_all (int fd, const uint8_t *data, size_t len, int *err)
+write_all (int fd, const uint8_t *data, size_t len, int *err, uint64_t *written)
 {
   while (len > 0)
     {
@@ -202,6 +203,7 @@ write_all (int fd, const uint8_t *data, size_t len, int *err)
         }
       data += n;
       len -= (size_t) n;
+      *written += (uint64_t) n;
     }
   return true;
 }
@@ -275,13 +277,23 @@ write_buffer (linger_writer *w)
   if (w->len == 0)
     return true;
   int err = 0;
-  if (!write_all (w->fd, w->buf, w->len, &err))
+  /* Beyond RLIMIT_FSIZE the kernel sends SIGXFSZ, whose default action
+   * kills the program: the trace stops at the limit instead. */
+  if (w->size_limit != 0 && w->bytes_written + w->len > w->size_limit)
+    {
+      size_t room = (size_t) (w->size_limit - w->bytes_written);
+      if (room > 0)
+        (void) write_all (w->fd, w->buf, room, &err, &w->bytes_written);
+      writer_fail (w, EFBIG);
+      w->len = 0;
+      return false;
+    }
+  if (!write_all (w->fd, w->buf, w->len, &err, &w->bytes_written))
     {
       writer_fail (w, err);
       w->len = 0;
       return false;
     }
-  w->bytes_written += w->len;
   w->len = 0;
   return true;
 }
@@ -385,6 +397,9 @@ linger_writer_init (linger_writer *w, int fd, uint32_t file_flags)
 {
   memset (w, 0, sizeof *w);
   w->fd = fd;
+  struct rlimit fsize;
+  if (getrlimit (RLIMIT_FSIZE, &fsize) == 0 && fsize.rlim_cur != RLIM_INFINITY)
+    w->size_limit = fsize.rlim_cur;
   w->cap = WRITER_BUFFER_SIZE;
   w->buf = malloc (w->cap);
   w->strings = strtab_new ();

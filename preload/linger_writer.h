@@ -36,6 +36,7 @@ typedef struct
   size_t    len;           /* bytes used in buf */
   size_t    cap;
   uint64_t  bytes_written;
+  uint64_t  size_limit;    /* RLIMIT_FSIZE at creation, 0 if none */
   linger_writer_batch batches[LINGER_WRITER_N_BATCHES];
   linger_strtab *strings;
 } linger_writer;
