@@ -1,6 +1,8 @@
 /* linger_analysis.c: a trace, its snapshot, graph and findings. */
 #include "linger_analysis.h"
 
+#include "linger_progress.h"
+
 static LingerAnalysis *
 analyse (LingerTrace                 *trace,
          LingerSnapshot              *snapshot,
@@ -13,9 +15,14 @@ analyse (LingerTrace                 *trace,
   a->sites = linger_sites_new (trace);
   if (a->snapshot != NULL)
     {
+      linger_progress_begin ("graph", 0);
       a->graph = linger_graph_new (trace, a->snapshot);
+      linger_progress_begin ("dominators", a->graph->n_nodes);
       a->dominators = linger_dominators_compute (a->graph);
+      /* Finding a finding includes the search for its reference path. */
+      linger_progress_begin ("findings and paths", 0);
       a->findings = linger_findings_compute_with_options (a->graph, options);
+      linger_progress_begin ("retained sizes", 0);
       linger_dominators_measure_findings (a->dominators, a->graph, a->findings);
     }
   else
@@ -31,6 +38,7 @@ linger_analysis_new_for_trace_with_options (LingerTrace                 *trace,
 {
   LingerAnalysis *a = analyse (trace, linger_trace_pick_snapshot (trace), options);
 
+  linger_progress_begin ("allocation sites", 0);
   /* Leaks and what the GC freed concern the whole run: the report of a
    * trace has them, a diff of two snapshots does not. */
   linger_findings_add_alloc (a->findings, trace, a->sites, options, &a->alloc_summary);

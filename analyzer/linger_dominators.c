@@ -9,6 +9,7 @@
 #include "linger_dominators.h"
 
 #include "linger_findings.h"
+#include "linger_progress.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -292,6 +293,8 @@ linger_dominators_compute (const LingerGraph *graph)
     {
       guint32 node = vertex[w];
       guint32 p = parent[w];
+
+      linger_progress_update (N - w);
 
       /* The virtual root (number 0, never linked) is the smallest
        * semidominator there is. */

@@ -1,60 +1,145 @@
 /* linger_main.c: the `linger` command: option parsing and printing only. */
+#include <errno.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib.h>
 
 #include "linger_analysis.h"
 #include "linger_config.h"
+#include "linger_progress.h"
 #include "linger_report_json.h"
 #include "linger_report_text.h"
 #include "linger_run.h"
 
 #define EXIT_USAGE 2
 
+/* The global usage stays short: each command has its own help
+ * (`linger COMMAND --help`), and docs/linger.1 has everything. */
 static const char usage_text[] =
-  "Usage:\n"
-  "  linger run [--output FILE] [--snapshot-interval SECONDS]\n"
-  "             [--snapshot-signal SIGUSR1|SIGUSR2|SIGRTMIN+N|off]\n"
-  "             [--native|--no-native] [--native-depth=N] [--python-depth=N]\n"
-  "             [--no-alloc] [--redact-keys] [--] COMMAND [ARG...]\n"
-  "      Run COMMAND with the linger shim preloaded; every process that runs\n"
-  "      Python writes a trace.  --output names the trace of COMMAND itself.\n"
-  "      A snapshot is taken at exit, whenever the program receives the\n"
-  "      snapshot signal (default SIGUSR2; the program's own handler for it\n"
-  "      still runs), and every SECONDS with --snapshot-interval.\n"
-  "      Allocations are tracked with their sites: --native also tracks\n"
-  "      malloc and co. (native leaks), --no-native does not; --native-depth\n"
-  "      and --python-depth set the frames kept per stack (1 to 256);\n"
-  "      --no-alloc turns allocation tracking off.  A trace holds type,\n"
-  "      attribute and function names, file names, dict keys (cut to 60\n"
-  "      bytes) and the command line, never the values of strings, bytes or\n"
-  "      numbers; --redact-keys leaves out dict keys and arguments too.\n"
-  "  linger report [--format=text|json] [--all|--instances] [--live-cycles]\n"
-  "                [--stacks] TRACE\n"
-  "      Analyse a trace: objects kept alive by their own finalizer, a weak\n"
-  "      reference's callback, a weak container or an atexit callback;\n"
-  "      reference cycles (through a bound method, a closure, or any other\n"
-  "      that only the cyclic GC can free); gc.garbage; resurrected objects.\n"
-  "      --all lists every instance instead of one example per group,\n"
-  "      --instances lists them inside their group, --live-cycles reports\n"
-  "      reference cycles the program still holds too.  With allocation\n"
-  "      tracking: where each object was allocated, native leaks, objects\n"
-  "      only the cyclic GC freed; --stacks shows whole allocation stacks\n"
-  "      (5 frames by default).\n"
-  "  linger report --diff [--snapshots=I,J] [--format=text|json] TRACE [TRACE2]\n"
-  "      What grew between two snapshots, by type, and the findings that are\n"
-  "      new in the later one: the first and the last snapshot of TRACE, the\n"
-  "      last snapshots of TRACE and TRACE2, or the snapshots with ids I and J\n"
-  "      (of TRACE, or I of TRACE and J of TRACE2).\n"
-  "  linger --version\n";
+  "Usage: linger COMMAND [OPTION...] [ARG...]\n"
+  "\n"
+  "Finds the Python objects that outlive their welcome: objects kept alive by\n"
+  "their own finalizer or weak reference callback, reference cycles, leaks.\n"
+  "\n"
+  "Commands:\n"
+  "  run [OPTION...] [--] COMMAND [ARG...]\n"
+  "                       run COMMAND with linger preloaded; writes a trace\n"
+  "  report [OPTION...] [TRACE]\n"
+  "                       the findings of a trace (default: the newest *.trace\n"
+  "                       of the current directory)\n"
+  "  report --diff [OPTION...] [TRACE [TRACE2]]\n"
+  "                       what grew between two snapshots\n"
+  "  help [COMMAND]       this text, or the help of COMMAND\n"
+  "  --version            linger's version\n"
+  "\n"
+  "See `linger COMMAND --help` for the options of a command, `man linger` for\n"
+  "all of it.\n"
+  "\n"
+  "Exit status: 0 success (no --fail-on match), 1 error (bad input, unreadable\n"
+  "trace, I/O), 2 usage error, 3 findings matched --fail-on (for `linger run`:\n"
+  "the program exited 0 but its findings matched; the program's own non-zero\n"
+  "status, or 128+N when signal N killed it, always wins).\n";
+
+static const char run_help_text[] =
+  "Usage: linger run [OPTION...] [--] COMMAND [ARG...]\n"
+  "\n"
+  "Runs COMMAND with the linger shim preloaded (LD_PRELOAD).  Every process of\n"
+  "COMMAND that runs Python writes a trace, and linger run prints the name of\n"
+  "each on standard error.  It exits with COMMAND's exit status (128+N when\n"
+  "signal N killed it).  A snapshot of the Python heap is taken at exit, each\n"
+  "time the program receives the snapshot signal, and every SECONDS with\n"
+  "--snapshot-interval.  Options end at the first word that is not one.\n"
+  "A trace holds type, attribute and function names, file names, dict keys\n"
+  "(cut to 60 bytes) and the command line, never the values of strings,\n"
+  "bytes or numbers.\n"
+  "\n"
+  "Options:\n"
+  "  -o, --output=FILE            the trace of COMMAND itself (default:\n"
+  "                               linger.PROGRAM.PID.trace here); %p in FILE\n"
+  "                               is the pid, %e the program name\n"
+  "  --snapshot-signal=SIGNAL     SIGUSR1, SIGUSR2 (the default), SIGRTMIN+N or\n"
+  "                               off: a snapshot each time it arrives\n"
+  "  --snapshot-interval=SECONDS  also a snapshot every SECONDS (0.5 allowed)\n"
+  "  --native, --no-native        track malloc and co. with native stacks (native\n"
+  "                               leaks), or not (default: only when COMMAND is\n"
+  "                               not Python)\n"
+  "  --native-depth=N             native frames kept per stack, 1 to 256 (32)\n"
+  "  --python-depth=N             Python frames kept per stack, 1 to 256 (8)\n"
+  "  --no-alloc                   no allocation tracking at all\n"
+  "  --trace-all                  a trace for every process COMMAND starts, not\n"
+  "                               only for COMMAND and its Python processes\n"
+  "  --redact-keys                dict keys and command-line arguments are not\n"
+  "                               recorded in the trace\n"
+  "  --fail-on=KIND[,KIND...]     when COMMAND exits 0, exit 3 if its trace has a\n"
+  "                               finding of KIND (kinds: linger report --help)\n"
+  "  --suppressions=FILE          findings that FILE suppresses do not count for\n"
+  "                               --fail-on (repeatable)\n"
+  "  -h, --help                   this help\n"
+  "\n"
+  "Environment: the options travel to the shim in these variables, which\n"
+  "COMMAND inherits (set them yourself to preload the shim without linger run):\n"
+  "  LINGER_OUTPUT             --output (linger run sets it only with --output)\n"
+  "  LINGER_SNAPSHOT_SIGNAL    --snapshot-signal\n"
+  "  LINGER_SNAPSHOT_INTERVAL  --snapshot-interval\n"
+  "  LINGER_ALLOC=0            --no-alloc\n"
+  "  LINGER_NATIVE=1|0         --native, --no-native\n"
+  "  LINGER_NATIVE_DEPTH       --native-depth\n"
+  "  LINGER_PYTHON_DEPTH       --python-depth\n"
+  "  LINGER_TRACE_ALL=1        --trace-all\n"
+  "  LINGER_REDACT_KEYS=1      --redact-keys\n"
+  "linger run itself reads LINGER_PRELOAD: the shim to preload instead of the\n"
+  "one next to linger or installed with it.\n"
+  "\n"
+  "Examples:\n"
+  "  linger run -- python3 app.py --port 8080\n"
+  "  linger run -o app.trace --snapshot-interval=60 -- python3 -m myservice\n"
+  "  linger run --native -- python3 uses_a_c_extension.py\n"
+  "  linger run --fail-on=error -- python3 -m pytest tests/   # in CI\n"
+  "  LINGER_OUTPUT=/tmp/%e.%p.trace LD_PRELOAD=/usr/lib/linger/liblinger.so python3 app.py\n";
+
+static const char report_summary[] =
+  "Analyses a trace written by `linger run` (without TRACE: the newest *.trace\n"
+  "of the current directory) and prints its findings, most severe first:\n"
+  "keep-alives, reference cycles, uncollectable and resurrected objects, leaks.\n"
+  "--diff shows what grew between two snapshots instead: the first and the last\n"
+  "of TRACE, the last of TRACE and of TRACE2, or those named by --snapshots.";
+
+static const char report_description[] =
+  "Finding kinds (for --fail-on, with the severities error, warning, info,\n"
+  "meaning that severity or above, and any):\n"
+  "  finalizer-keepalive, bound-method-cycle, weakref-callback-keepalive,\n"
+  "  weak-container-keepalive, closure-cycle, reference-cycle, uncollectable,\n"
+  "  resurrected, leak, gc-collected\n"
+  "\n"
+  "Environment:\n"
+  "  NO_COLOR    set and not empty: no colours in the text report (colours are\n"
+  "              only used when standard output is a terminal)\n"
+  "\n"
+  "Files:\n"
+  "  .linger-suppressions  read from the current directory unless\n"
+  "                        --no-default-suppressions\n"
+  "\n"
+  "Examples:\n"
+  "  linger report                          # the newest *.trace here\n"
+  "  linger report --format=json -o report.json app.trace\n"
+  "  linger report --fail-on=warning app.trace || exit $?\n"
+  "  linger report --generate-suppressions app.trace >> .linger-suppressions\n"
+  "  linger report --format=html -o report.html app.trace\n"
+  "  linger report --diff --snapshots=1,3 server.trace\n"
+  "  linger report --diff before.trace after.trace\n"
+  "\n"
+  "Exit status: 0 success, 1 error (unreadable trace, I/O), 2 usage error,\n"
+  "3 findings matched --fail-on.";
 
 static int
 fail (const char *message)
 {
+  linger_progress_end ();
   g_printerr ("linger: error: %s\n", message);
   return EXIT_FAILURE;
 }
@@ -86,9 +171,78 @@ use_color (void)
 static int
 write_stdout (const GString *text)
 {
+  linger_progress_end ();
   if (fwrite (text->str, 1, text->len, stdout) != text->len || fflush (stdout) != 0)
     return fail ("cannot write the report to standard output");
   return EXIT_SUCCESS;
+}
+
+/* --progress forces the progress line, --no-progress turns it off; by
+ * default it is drawn when standard error is a terminal, where someone
+ * waits for a large trace. */
+static void
+setup_progress (gboolean progress,
+                gboolean no_progress)
+{
+  linger_progress_enable (progress || (!no_progress && isatty (STDERR_FILENO)));
+}
+
+/* The trace `linger report` reads when given none: the newest *.trace of
+ * the current directory (ties by name, the last one), which is the one
+ * `linger run` just wrote.  Says which on stderr, since it was a guess. */
+static char *
+newest_trace (GError **error)
+{
+  g_autofree char *cwd = g_get_current_dir ();
+  g_autoptr(GDir) dir = g_dir_open (".", 0, error);
+  g_autofree char *best = NULL;
+  struct timespec best_time = { 0 };
+  const char *name;
+
+  if (dir == NULL)
+    return NULL;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      struct stat st;
+
+      if (!g_str_has_suffix (name, ".trace") || stat (name, &st) != 0 || !S_ISREG (st.st_mode))
+        continue;
+      if (best != NULL
+          && (st.st_mtim.tv_sec < best_time.tv_sec
+              || (st.st_mtim.tv_sec == best_time.tv_sec && st.st_mtim.tv_nsec < best_time.tv_nsec)
+              || (st.st_mtim.tv_sec == best_time.tv_sec && st.st_mtim.tv_nsec == best_time.tv_nsec
+                  && strcmp (name, best) < 0)))
+        continue;
+      g_free (best);
+      best = g_strdup (name);
+      best_time = st.st_mtim;
+    }
+  if (best == NULL)
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+                   "no *.trace file in %s; run `linger run -- COMMAND` first or name a trace", cwd);
+      return NULL;
+    }
+  g_printerr ("linger: reading %s\n", best);
+  return g_steal_pointer (&best);
+}
+
+/* Fills an empty TRACE argument list with the newest trace. */
+static gboolean
+default_trace (char   ***files,
+               GError  **error)
+{
+  char *newest;
+
+  if (*files != NULL && (*files)[0] != NULL)
+    return TRUE;
+  newest = newest_trace (error);
+  if (newest == NULL)
+    return FALSE;
+  g_strfreev (*files);
+  *files = g_new0 (char *, 2);
+  (*files)[0] = newest;
+  return TRUE;
 }
 
 /* "I,J": two snapshot ids. */
@@ -152,6 +306,8 @@ cmd_report (int    argc,
   gboolean instances = FALSE;
   gboolean live_cycles = FALSE;
   gboolean stacks = FALSE;
+  gboolean progress = FALSE;
+  gboolean no_progress = FALSE;
   LingerFindingsOptions options = { 0 };
   g_auto(GStrv) files = NULL;
   g_autoptr(GError) error = NULL;
@@ -168,14 +324,21 @@ cmd_report (int    argc,
     { "live-cycles", 0, 0, G_OPTION_ARG_NONE, &live_cycles,
       "Also report reference cycles the program still holds", NULL },
     { "stacks", 0, 0, G_OPTION_ARG_NONE, &stacks, "Show whole allocation stacks (text)", NULL },
-    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "TRACE" },
+    { "progress", 0, 0, G_OPTION_ARG_NONE, &progress, "Show progress on stderr even if it is not a terminal", NULL },
+    { "no-progress", 0, 0, G_OPTION_ARG_NONE, &no_progress, "No progress on stderr, even on a terminal", NULL },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "[TRACE [TRACE2]]" },
     { NULL }
   };
 
-  context = g_option_context_new ("TRACE - analyse a linger trace");
+  /* GOption prints the help from the entries, so it lists every option. */
+  g_set_prgname ("linger report");
+  context = g_option_context_new ("- analyse a linger trace");
+  g_option_context_set_summary (context, report_summary);
+  g_option_context_set_description (context, report_description);
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return usage_error ("%s", error->message);
+  setup_progress (progress, no_progress);
 
   if (format == NULL || strcmp (format, "text") == 0)
     json = FALSE;
@@ -184,6 +347,8 @@ cmd_report (int    argc,
   else
     return usage_error ("unknown report format '%s' (use text or json)", format);
 
+  if (!default_trace (&files, &error))
+    return fail (error->message);
   if (diff)
     {
       LingerFindingsOptions diff_options = { .ungrouped = all, .instances = instances, .live_cycles = live_cycles };
@@ -193,8 +358,6 @@ cmd_report (int    argc,
   if (snapshots != NULL)
     return usage_error ("--snapshots goes with --diff");
 
-  if (files == NULL || files[0] == NULL)
-    return usage_error ("report needs a trace file");
   if (files[1] != NULL)
     return usage_error ("report takes one trace file, not %u", g_strv_length (files));
 
@@ -232,7 +395,11 @@ cmd_run (int    argc,
   int status;
 
   /* Parsed by hand: options end at the first word that is not one, so
-   * the command's own options are never taken for linger's. */
+   * the command's own options are never taken for linger's.  Each
+   * variable the shim reads for people has its option here; the shim's
+   * other ones (LINGER_ROOT_PID, LINGER_OUTPUT_PID, LINGER_MANIFEST) are
+   * its own bookkeeping between processes, which linger run or the shim
+   * sets, never the user. */
   for (i = 1; i < argc; i++)
     {
       const char *arg = argv[i];
@@ -283,6 +450,8 @@ cmd_run (int    argc,
         g_setenv ("LINGER_NATIVE", "0", TRUE);
       else if (strcmp (arg, "--no-alloc") == 0)
         g_setenv ("LINGER_ALLOC", "0", TRUE);
+      else if (strcmp (arg, "--trace-all") == 0)
+        g_setenv ("LINGER_TRACE_ALL", "1", TRUE);
       else if (strcmp (arg, "--redact-keys") == 0)
         g_setenv ("LINGER_REDACT_KEYS", "1", TRUE);
       else if (strcmp (arg, "--native-depth") == 0 || g_str_has_prefix (arg, "--native-depth=")
@@ -306,7 +475,7 @@ cmd_run (int    argc,
         }
       else if (strcmp (arg, "--help") == 0 || strcmp (arg, "-h") == 0)
         {
-          fputs (usage_text, stdout);
+          fputs (run_help_text, stdout);
           return EXIT_SUCCESS;
         }
       else if (arg[0] == '-' && arg[1] != '\0')
@@ -326,6 +495,19 @@ cmd_run (int    argc,
   return status;
 }
 
+/* `linger help COMMAND`: the same text as `linger COMMAND --help`. */
+static int
+help_command (const char *command)
+{
+  char *help_argv[] = { (char *) command, (char *) "--help", NULL };
+
+  if (strcmp (command, "report") == 0)
+    return cmd_report (2, help_argv);
+  if (strcmp (command, "run") == 0)
+    return cmd_run (2, help_argv);
+  return usage_error ("no help for '%s': the commands are run and report", command);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -339,6 +521,8 @@ main (int    argc,
     return usage_error ("no command given");
 
   command = argv[1];
+  if (strcmp (command, "help") == 0 && argc > 2)
+    return help_command (argv[2]);
   if (strcmp (command, "--help") == 0 || strcmp (command, "-h") == 0
       || strcmp (command, "help") == 0)
     {

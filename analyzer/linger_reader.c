@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "linger_error.h"
+#include "linger_progress.h"
 
 /* Records are copied out of the file with memcpy, field for field as they
  * are in memory: that is only right on a little-endian host, like the
@@ -1030,6 +1031,24 @@ read_record (Reader       *r,
     }
 }
 
+/* The first bytes of a foreign file, in hex and as text: "'7f 45 4c 46
+ * 02 01 01 00' (.ELF....)" tells an ELF file or a script at a glance. */
+static char *
+describe_start (const guint8 *data,
+                gsize         len)
+{
+  GString *s = g_string_new ("'");
+  gsize n = MIN (len, (gsize) LINGER_TRACE_MAGIC_LEN);
+
+  for (gsize i = 0; i < n; i++)
+    g_string_append_printf (s, i == 0 ? "%02x" : " %02x", data[i]);
+  g_string_append (s, "' (");
+  for (gsize i = 0; i < n; i++)
+    g_string_append_c (s, g_ascii_isprint (data[i]) ? (char) data[i] : '.');
+  g_string_append_c (s, ')');
+  return g_string_free (s, FALSE);
+}
+
 static gboolean
 read_file_header (Reader   *r,
                   gsize    *ret_records_offset,
@@ -1040,13 +1059,17 @@ read_file_header (Reader   *r,
   if (r->len == 0)
     {
       g_set_error_literal (error, LINGER_ERROR, LINGER_ERROR_NOT_A_TRACE,
-                           "not a linger trace: the file is empty");
+                           "the file is empty, not a linger trace (was the program killed before "
+                           "it wrote anything, or is it still starting?)");
       return FALSE;
     }
   if (memcmp (r->data, LINGER_TRACE_MAGIC, MIN (r->len, LINGER_TRACE_MAGIC_LEN)) != 0)
     {
-      g_set_error_literal (error, LINGER_ERROR, LINGER_ERROR_NOT_A_TRACE,
-                           "not a linger trace: bad magic at byte offset 0");
+      g_autofree char *start = describe_start (r->data, r->len);
+
+      g_set_error (error, LINGER_ERROR, LINGER_ERROR_NOT_A_TRACE,
+                   "not a linger trace: it starts with %s (expected '%s'; bad magic at byte offset 0)",
+                   start, LINGER_TRACE_MAGIC);
       return FALSE;
     }
   if (r->len < offsetof (linger_file_header, header_size))
@@ -1063,12 +1086,18 @@ read_file_header (Reader   *r,
   memcpy (&h, r->data, MIN (r->len, sizeof h));
   if (h.version_major != LINGER_TRACE_VERSION_MAJOR)
     {
-      g_set_error (error, LINGER_ERROR, LINGER_ERROR_UNSUPPORTED_VERSION,
-                   "unsupported trace format version %u.%u at byte offset %" G_GSIZE_FORMAT
-                   " (this linger reads version %u.x)",
-                   h.version_major, h.version_minor,
-                   (gsize) offsetof (linger_file_header, version_major),
-                   LINGER_TRACE_VERSION_MAJOR);
+      /* Which of the two programs to upgrade is the useful part. */
+      if (h.version_major > LINGER_TRACE_VERSION_MAJOR)
+        g_set_error (error, LINGER_ERROR, LINGER_ERROR_UNSUPPORTED_VERSION,
+                     "trace from a newer linger (format version %u.%u); this linger reads format "
+                     "%u.x (up to %u.%u): upgrade linger",
+                     h.version_major, h.version_minor, LINGER_TRACE_VERSION_MAJOR,
+                     LINGER_TRACE_VERSION_MAJOR, LINGER_TRACE_VERSION_MINOR);
+      else
+        g_set_error (error, LINGER_ERROR, LINGER_ERROR_UNSUPPORTED_VERSION,
+                     "trace from an older linger (format version %u.%u); this linger reads format "
+                     "%u.x only: record the program again with this linger's `linger run`",
+                     h.version_major, h.version_minor, LINGER_TRACE_VERSION_MAJOR);
       return FALSE;
     }
   if (r->len < sizeof h)
@@ -1134,10 +1163,12 @@ linger_trace_new_from_data (const guint8  *data,
   if (!read_file_header (&r, &offset, error))
     return NULL;
 
+  linger_progress_begin ("reading", len);
   while (offset < len)
     {
       linger_record_header h;
 
+      linger_progress_update (offset);
       if (len - offset < sizeof h)
         {
           mark_incomplete (trace, g_strdup_printf ("the file ends inside a record header at byte offset %"
@@ -1210,6 +1241,37 @@ read_all (int      fd,
   return g_steal_pointer (&bytes);
 }
 
+/* The errors people meet when they name the trace by hand, each with what
+ * to do about it. */
+static void
+set_open_error (GError    **error,
+                const char *path,
+                int         errsv)
+{
+  switch (errsv)
+    {
+    case ENOENT:
+      g_set_error (error, LINGER_ERROR, LINGER_ERROR_IO,
+                   "%s: no such file (`linger report` without a file name reads the newest "
+                   "*.trace of the current directory; `ls *.trace` lists them)", path);
+      break;
+    case EACCES:
+    case EPERM:
+      g_set_error (error, LINGER_ERROR, LINGER_ERROR_IO,
+                   "%s: permission denied: you may not read it (`ls -l %s` shows its owner; "
+                   "a trace written by another user or by sudo needs their rights)", path, path);
+      break;
+    case EISDIR:
+      g_set_error (error, LINGER_ERROR, LINGER_ERROR_IO,
+                   "%s: is a directory, not a trace (name a trace in it, `ls %s/*.trace`, or run "
+                   "`linger report` inside it without a file name)", path, path);
+      break;
+    default:
+      g_set_error (error, LINGER_ERROR, LINGER_ERROR_IO, "%s: %s", path, g_strerror (errsv));
+      break;
+    }
+}
+
 LingerTrace *
 linger_trace_new_from_file (const char  *path,
                             GError     **error)
@@ -1223,7 +1285,7 @@ linger_trace_new_from_file (const char  *path,
   if (fd < 0)
     {
       int errsv = errno;
-      g_set_error (error, LINGER_ERROR, LINGER_ERROR_IO, "%s: %s", path, g_strerror (errsv));
+      set_open_error (error, path, errsv);
       return NULL;
     }
   if (fstat (fd, &st) != 0)
@@ -1236,7 +1298,7 @@ linger_trace_new_from_file (const char  *path,
   if (S_ISDIR (st.st_mode))
     {
       close (fd);
-      g_set_error (error, LINGER_ERROR, LINGER_ERROR_IO, "%s: %s", path, g_strerror (EISDIR));
+      set_open_error (error, path, EISDIR);
       return NULL;
     }
 

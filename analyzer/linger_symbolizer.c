@@ -15,6 +15,7 @@
  * layout as its object, so the same vaddr is used for both.
  */
 #include "linger_symbolizer.h"
+#include "linger_progress.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -851,6 +852,7 @@ linger_symbolizer_lookup (LingerSymbolizer  *s,
   g_return_val_if_fail (s != NULL, FALSE);
   g_return_val_if_fail (out != NULL, FALSE);
 
+  linger_progress_step ("symbolizing");
   memset (out, 0, sizeof *out);
   out->module = path;
   out->offset = vaddr;
