@@ -418,12 +418,13 @@ linger_output_note (uint32_t level, const char *text)
 void
 linger_output_open_early (void)
 {
-  /* The trace of the process the user started, and of every Python
-   * process, exists from the start with its header and process record on
-   * disk: a program killed with SIGKILL (or by the OOM killer) before its
-   * first snapshot still leaves a trace saying who it was, read as
-   * incomplete.  Other descendants (a shell's helpers) stay lazy. */
-  if (!(out.is_root || out.trace_all || out.have_runtime))
+  /* The trace of every Python process exists from the start with its
+   * header and process record on disk: one killed with SIGKILL (or by the
+   * OOM killer) before its first snapshot still leaves a trace saying who
+   * it was, read as incomplete.  Other processes stay lazy: a shell that
+   * exec()s the interpreter (pyenv's shims, `sh -c 'exec python3 ...'`)
+   * keeps its pid and must not leave an empty trace of its own. */
+  if (!out.have_runtime)
     return;
   linger_writer *w = linger_output_begin ();
   if (w != NULL)
