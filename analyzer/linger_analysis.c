@@ -1,6 +1,8 @@
 /* linger_analysis.c: a trace, its snapshot, graph and findings. */
 #include "linger_analysis.h"
 
+#include "linger_policy.h"
+
 static LingerAnalysis *
 analyse (LingerTrace                 *trace,
          LingerSnapshot              *snapshot,
@@ -89,6 +91,7 @@ linger_analysis_free (LingerAnalysis *a)
   if (a == NULL)
     return;
   g_ptr_array_unref (a->findings);
+  linger_filtered_free (a->filtered);
   linger_sites_free (a->sites);
   linger_dominators_free (a->dominators);
   linger_graph_free (a->graph);
