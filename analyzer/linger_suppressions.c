@@ -12,6 +12,8 @@
 static void
 suppression_free (LingerSuppression *s)
 {
+  if (s == NULL)
+    return;
   g_free (s->file);
   g_free (s->kind);
   g_free (s->type);
