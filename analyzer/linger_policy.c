@@ -57,6 +57,14 @@ linger_fail_on_parse (const char    *text,
   g_auto(GStrv) words = g_strsplit (text, ",", -1);
   LingerFailOn f = { 0 };
 
+  /* g_strsplit() gives no word at all for "". */
+  if (words[0] == NULL)
+    {
+      g_autofree char *valid = linger_policy_kinds_text (TRUE);
+
+      g_set_error (error, LINGER_ERROR, LINGER_ERROR_FAILED, "--fail-on needs finding kinds (valid: %s)", valid);
+      return FALSE;
+    }
   for (guint i = 0; words[i] != NULL; i++)
     {
       const char *w = g_strstrip (words[i]);
@@ -78,8 +86,12 @@ linger_fail_on_parse (const char    *text,
         {
           g_autofree char *valid = linger_policy_kinds_text (TRUE);
 
-          g_set_error (error, LINGER_ERROR, LINGER_ERROR_FAILED,
-                       "--fail-on: unknown finding kind '%s' (valid: %s)", w, valid);
+          if (*w == '\0')
+            g_set_error (error, LINGER_ERROR, LINGER_ERROR_FAILED,
+                         "--fail-on needs finding kinds (valid: %s)", valid);
+          else
+            g_set_error (error, LINGER_ERROR, LINGER_ERROR_FAILED,
+                         "--fail-on: unknown finding kind '%s' (valid: %s)", w, valid);
           return FALSE;
         }
       if (!f.any_severity || level < f.min_severity)

@@ -300,6 +300,13 @@ is_cycle_of_types (const LingerFinding *f)
 }
 
 static gboolean
+is_cycle (const LingerFinding *f)
+{
+  return is_cycle_of_types (f) || strcmp (f->kind, LINGER_FINDING_BOUND_METHOD_CYCLE) == 0
+         || strcmp (f->kind, LINGER_FINDING_CLOSURE_CYCLE) == 0;
+}
+
+static gboolean
 is_alloc_kind (const LingerFinding *f)
 {
   return strcmp (f->kind, LINGER_FINDING_LEAK) == 0 || strcmp (f->kind, LINGER_FINDING_GC_COLLECTED) == 0;
@@ -313,7 +320,8 @@ type_matches (const char          *glob,
     return glob_matches (glob, f->alloc_type);
   if (f->objects->len > 0 && glob_matches (glob, g_array_index (f->objects, LingerFindingObject, 0).type))
     return TRUE;
-  if (!is_cycle_of_types (f))
+  /* A cycle is any of its types. */
+  if (!is_cycle (f))
     return FALSE;
   for (guint i = 1; i < f->objects->len; i++)
     if (glob_matches (glob, g_array_index (f->objects, LingerFindingObject, i).type))
