@@ -369,11 +369,11 @@ run_and_judge (const char  *output,
   status = linger_run_with_trace (output, command, &trace, &error);
   if (status < 0)
     return fail (error->message);
+  /* A program that failed (or was not found) has said what went wrong. */
+  if (trace == NULL && status != 0)
+    return status;
   if (trace == NULL)
-    {
-      g_printerr ("linger: error: --fail-on: %s wrote no trace of its own, nothing to judge\n", command[0]);
-      return status != 0 ? status : EXIT_FAILURE;
-    }
+    return fail ("--fail-on: the command wrote no trace of its own, there is nothing to judge");
   analysis = linger_analysis_new_for_file (trace, FALSE, &error);
   if (analysis == NULL)
     {
