@@ -19,6 +19,7 @@ suppression_free (LingerSuppression *s)
   g_free (s->type);
   g_free (s->site);
   g_free (s->path);
+  g_free (s->cycle);
   g_free (s);
 }
 
@@ -82,8 +83,10 @@ set_key (Reader            *r,
     slot = &s->site;
   else if (key_len == 4 && strncmp (key, "path", 4) == 0)
     slot = &s->path;
+  else if (key_len == 5 && strncmp (key, "cycle", 5) == 0)
+    slot = &s->cycle;
   else
-    return syntax_error (r, "unknown key '%.*s' (the keys are type, site and path)", (int) key_len, key);
+    return syntax_error (r, "unknown key '%.*s' (the keys are type, site, path and cycle)", (int) key_len, key);
   if (*value == '\0')
     return syntax_error (r, "'%.*s' needs a value", (int) key_len, key);
   if (*slot != NULL)
@@ -332,6 +335,33 @@ type_matches (const char          *glob,
   return FALSE;
 }
 
+/* The types of a cycle (sorted already) joined with ",". */
+static char *
+cycle_text (const LingerFinding *f)
+{
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; i < f->cycle_types->len; i++)
+    {
+      if (i > 0)
+        g_string_append_c (out, ',');
+      g_string_append (out, g_ptr_array_index (f->cycle_types, i));
+    }
+  return g_string_free (out, FALSE);
+}
+
+static gboolean
+cycle_matches (const char          *glob,
+               const LingerFinding *f)
+{
+  g_autofree char *all = NULL;
+
+  if (f->cycle_types == NULL)
+    return FALSE;
+  all = cycle_text (f);
+  return glob_matches (glob, all);
+}
+
 static gboolean
 stack_matches (const char  *glob,
                LingerSites *sites,
@@ -412,6 +442,8 @@ entry_matches (const LingerSuppression *s,
     return FALSE;
   if (s->path != NULL && !path_matches (s->path, f))
     return FALSE;
+  if (s->cycle != NULL && !cycle_matches (s->cycle, f))
+    return FALSE;
   if (s->site != NULL && !site_matches (s->site, f, sites))
     return FALSE;
   return TRUE;
@@ -477,16 +509,14 @@ append_site_glob (GString           *out,
     }
 }
 
-static const char *
+/* The type of the finding's comment: for a reference cycle, all its
+ * types. */
+static char *
 block_type (const LingerFinding *f)
 {
-  if (strcmp (f->kind, LINGER_FINDING_GC_COLLECTED) == 0)
-    return f->alloc_type;
-  if (is_cycle_of_types (f) && f->cycle_types != NULL && f->cycle_types->len > 0)
-    return g_ptr_array_index (f->cycle_types, 0);
-  if (f->objects->len > 0)
-    return g_array_index (f->objects, LingerFindingObject, 0).type;
-  return NULL;
+  g_autofree char *type = linger_finding_identity_type (f);
+
+  return *type != '\0' ? g_steal_pointer (&type) : NULL;
 }
 
 static guint32
@@ -504,11 +534,21 @@ append_block (GString             *out,
               const LingerFinding *f,
               LingerSites         *sites)
 {
-  const char *type = block_type (f);
+  g_autofree char *type = block_type (f);
   const LingerFrame *at = linger_identity_site_frame (sites, block_site (f));
 
   g_string_append_printf (out, "suppress %s\n", f->kind);
-  if (type != NULL)
+  /* A reference cycle by all its types: one of them ("type") would also
+   * match larger cycles through it. */
+  if (is_cycle_of_types (f) && f->cycle_types != NULL)
+    {
+      g_autofree char *all = cycle_text (f);
+
+      g_string_append (out, "  cycle: ");
+      append_escaped (out, all);
+      g_string_append_c (out, '\n');
+    }
+  else if (type != NULL)
     {
       g_string_append (out, "  type: ");
       append_escaped (out, type);
@@ -537,7 +577,7 @@ append_comment (GString             *out,
                 const LingerFinding *f,
                 LingerSites         *sites)
 {
-  const char *type = block_type (f);
+  g_autofree char *type = block_type (f);
   const char *summary = linger_sites_summary (sites, block_site (f));
 
   g_string_append_printf (out, "# %s (%s): %u × %s", f->kind, linger_severity_name (f->severity),

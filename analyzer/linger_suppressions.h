@@ -21,7 +21,8 @@
  *         function name, any frame of the stack (of any listed object of
  *         a cycle; the group's site for leak and gc-collected);
  *   path: the finding's path, steps joined by " → ", either as shown
- *         or its shape (subscripts as "[*]").
+ *         or its shape (subscripts as "[*]");
+ *   cycle: every type in a cycle, sorted and joined with ",".
  * An entry suppresses the findings matching its kind and every key it
  * gives.  In the one-line form a value with blanks is written in double
  * quotes (inside, \" is a quote, everything else is literal). */
@@ -42,6 +43,7 @@ typedef struct
   char  *type;     /* globs, NULL when not given */
   char  *site;
   char  *path;
+  char  *cycle;
   guint  used;     /* findings it matched */
 } LingerSuppression;
 

@@ -113,6 +113,7 @@ def make_traces(env):
         "bm": env.trace("bm", [env.sample("bound_method_cycle_live")]),
         "wr": env.trace("wr", [env.sample("weakref_callback_keepalive_closure")]),
         "clean": env.trace("clean", [env.sample("hello_clean")]),
+        "rc": env.trace("rc", [env.sample("reference_cycle_garbage")]),
         "both": env.trace("both", [both, env.sample("finalize_keepalive"),
                                    env.sample("bound_method_cycle_live")]),
     }
@@ -329,6 +330,32 @@ def check_suppress(env, t):
             check(data["findings"] == [] and data["suppressed"]["count"] == len(before["findings"]),
                   "%s: JSON: no finding left, %d suppressed" % (trace, len(before["findings"])),
                   json.dumps(data["suppressed"])[:300])
+    # Exactly them: without any one entry, exactly its finding comes back
+    # (a reference cycle's entry does not also hide a larger cycle through
+    # one of its types, two gc-collected groups of one site and type share
+    # an entry).
+    for trace in ("rc", "both"):
+        _, before, _ = env.report_json(["--no-default-suppressions", t[trace]])
+        status, gen, err = env.linger_cmd(["report", "--no-default-suppressions", "--generate-suppressions",
+                                           t[trace]])
+        blocks = [b for b in gen.split("\n\n") if b.strip()]
+        check(len(blocks) >= 2, "%s: several generated entries" % trace, gen)
+        for i, block in enumerate(blocks):
+            path = os.path.join(env.tmp, "without-%s-%d" % (trace, i))
+            write(path, "\n\n".join(b for j, b in enumerate(blocks) if j != i) + "\n")
+            status, data, err = env.report_json(["--no-default-suppressions", "--suppressions=" + path, t[trace]])
+            if data is None:
+                continue
+            kind = block.split("\n")[0].split(" ")[1]
+            back = data["findings"]
+            check(len(back) >= 1 and all(f["kind"] == kind for f in back)
+                  and data["suppressed"]["count"] == len(before["findings"]) - len(back)
+                  and data["unused_suppressions"] == [],
+                  "%s: without generated entry #%d only its own %s finding(s) come back" % (trace, i + 1, kind),
+                  "%s\n%s" % ([(f["kind"], f.get("fingerprint")) for f in back], block))
+            if kind != "gc-collected":
+                check(len(back) == 1, "%s: entry #%d is for one finding" % (trace, i + 1), block)
+
     # Exactly them: the entries of one program do not hide another's.
     status, out, err = env.linger_cmd(["report", "--fail-on=warning", t["bm"]], cwd=os.path.join(env.tmp, "roundtrip-fk"))
     check(status == 3 and "unused suppression .linger-suppressions:" in err,
