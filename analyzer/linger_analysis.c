@@ -2,6 +2,7 @@
 #include "linger_analysis.h"
 
 #include "linger_progress.h"
+#include "linger_policy.h"
 
 static LingerAnalysis *
 analyse (LingerTrace                 *trace,
@@ -97,6 +98,7 @@ linger_analysis_free (LingerAnalysis *a)
   if (a == NULL)
     return;
   g_ptr_array_unref (a->findings);
+  linger_filtered_free (a->filtered);
   linger_sites_free (a->sites);
   linger_dominators_free (a->dominators);
   linger_graph_free (a->graph);

@@ -11,6 +11,10 @@
 
 G_BEGIN_DECLS
 
+/* What suppressions and a baseline took out of the findings
+ * (linger_policy.h). */
+typedef struct _LingerFiltered LingerFiltered;
+
 typedef struct
 {
   char           *path;       /* the trace file */
@@ -28,6 +32,8 @@ typedef struct
    * of linger_analysis_new_for_snapshot()). */
   LingerSites    *sites;
   LingerAllocSummary alloc_summary;
+  /* Set by linger_policy_filter(); NULL when nothing was filtered. */
+  LingerFiltered *filtered;
 } LingerAnalysis;
 
 /* Reads @path and computes its findings (grouped unless @all).

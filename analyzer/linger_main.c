@@ -12,6 +12,7 @@
 #include "linger_analysis.h"
 #include "linger_config.h"
 #include "linger_progress.h"
+#include "linger_policy.h"
 #include "linger_report_json.h"
 #include "linger_report_text.h"
 #include "linger_run.h"
@@ -78,7 +79,11 @@ static const char run_help_text[] =
   "  --fail-on=KIND[,KIND...]     when COMMAND exits 0, exit 3 if its trace has a\n"
   "                               finding of KIND (kinds: linger report --help)\n"
   "  --suppressions=FILE          findings that FILE suppresses do not count for\n"
-  "                               --fail-on (repeatable)\n"
+  "                               --fail-on (repeatable); ./.linger-suppressions\n"
+  "                               is read too\n"
+  "  --no-default-suppressions    do not read ./.linger-suppressions\n"
+  "  --baseline=OLD.json          only findings not in OLD.json (an earlier\n"
+  "                               linger report --format=json) count\n"
   "  -h, --help                   this help\n"
   "\n"
   "Environment: the options travel to the shim in these variables, which\n"
@@ -295,6 +300,42 @@ report_diff (char                        **files,
   return write_stdout (out);
 }
 
+/* --suppressions files, then ./.linger-suppressions (unless
+ * @no_default); NULL with *status set when one cannot be read. */
+static LingerSuppressions *
+load_suppressions (char   **files,
+                   gboolean no_default,
+                   int     *status)
+{
+  g_autoptr(LingerSuppressions) s = linger_suppressions_new ();
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; files != NULL && files[i] != NULL; i++)
+    if (!linger_suppressions_load_file (s, files[i], &error))
+      {
+        *status = fail (error->message);
+        return NULL;
+      }
+  if (!no_default && g_file_test (".linger-suppressions", G_FILE_TEST_EXISTS)
+      && !linger_suppressions_load_file (s, ".linger-suppressions", &error))
+    {
+      *status = fail (error->message);
+      return NULL;
+    }
+  return g_steal_pointer (&s);
+}
+
+/* Suppressions, then the baseline: what is left is what the report shows
+ * and --fail-on judges. */
+static void
+filter_findings (LingerAnalysis     *analysis,
+                 LingerSuppressions *suppressions,
+                 LingerBaseline     *baseline)
+{
+  if (suppressions->files->len > 0 || baseline != NULL)
+    linger_policy_filter (analysis, suppressions, baseline);
+}
+
 static int
 cmd_report (int    argc,
             char **argv)
@@ -308,6 +349,15 @@ cmd_report (int    argc,
   gboolean stacks = FALSE;
   gboolean progress = FALSE;
   gboolean no_progress = FALSE;
+  g_autofree char *fail_on_text = NULL;
+  g_auto(GStrv) suppression_files = NULL;
+  gboolean no_default_suppressions = FALSE;
+  gboolean generate = FALSE;
+  g_autofree char *baseline_file = NULL;
+  g_autoptr(LingerSuppressions) suppressions = NULL;
+  g_autoptr(LingerBaseline) baseline = NULL;
+  LingerFailOn fail_on = { 0 };
+  int status = EXIT_SUCCESS;
   LingerFindingsOptions options = { 0 };
   g_auto(GStrv) files = NULL;
   g_autoptr(GError) error = NULL;
@@ -326,6 +376,16 @@ cmd_report (int    argc,
     { "stacks", 0, 0, G_OPTION_ARG_NONE, &stacks, "Show whole allocation stacks (text)", NULL },
     { "progress", 0, 0, G_OPTION_ARG_NONE, &progress, "Show progress on stderr even if it is not a terminal", NULL },
     { "no-progress", 0, 0, G_OPTION_ARG_NONE, &no_progress, "No progress on stderr, even on a terminal", NULL },
+    { "fail-on", 0, 0, G_OPTION_ARG_STRING, &fail_on_text,
+      "Exit with 3 if a finding of these kinds (or severity error, warning, info, or any) remains", "KIND[,KIND...]" },
+    { "suppressions", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &suppression_files,
+      "Leave out the findings this file's entries match (repeatable)", "FILE" },
+    { "no-default-suppressions", 0, 0, G_OPTION_ARG_NONE, &no_default_suppressions,
+      "Do not read ./.linger-suppressions", NULL },
+    { "generate-suppressions", 0, 0, G_OPTION_ARG_NONE, &generate,
+      "Print suppression entries for the findings instead of the report", NULL },
+    { "baseline", 0, 0, G_OPTION_ARG_FILENAME, &baseline_file,
+      "Report only findings not in OLD.json (an earlier report --format=json)", "OLD.json" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "[TRACE [TRACE2]]" },
     { NULL }
   };
@@ -349,6 +409,16 @@ cmd_report (int    argc,
 
   if (!default_trace (&files, &error))
     return fail (error->message);
+  if (fail_on_text != NULL)
+    {
+      g_autoptr(GError) fail_on_error = NULL;
+
+      if (!linger_fail_on_parse (fail_on_text, &fail_on, &fail_on_error))
+        return usage_error ("%s", fail_on_error->message);
+    }
+  if (diff && (fail_on_text != NULL || suppression_files != NULL || generate || baseline_file != NULL))
+    return usage_error ("--fail-on, --suppressions, --generate-suppressions and --baseline do not go with --diff");
+
   if (diff)
     {
       LingerFindingsOptions diff_options = { .ungrouped = all, .instances = instances, .live_cycles = live_cycles };
@@ -361,19 +431,47 @@ cmd_report (int    argc,
   if (files[1] != NULL)
     return usage_error ("report takes one trace file, not %u", g_strv_length (files));
 
+  /* Bad suppressions or baseline fail before the trace is read. */
+  suppressions = load_suppressions (suppression_files, no_default_suppressions, &status);
+  if (suppressions == NULL)
+    return status;
+  if (baseline_file != NULL && (baseline = linger_baseline_load (baseline_file, &error)) == NULL)
+    return fail (error->message);
+
   options.ungrouped = all;
   options.instances = instances;
   options.live_cycles = live_cycles;
   analysis = linger_analysis_new_for_file_with_options (files[0], &options, &error);
   if (analysis == NULL)
     return fail (error->message);
+  filter_findings (analysis, suppressions, baseline);
 
   out = g_string_new (NULL);
+  if (generate)
+    {
+      linger_suppressions_generate (analysis->findings, analysis->sites, out);
+      return write_stdout (out);
+    }
   if (json)
     linger_report_json (analysis, out);
   else
     linger_report_text_full (analysis, use_color (), stacks ? G_MAXUINT : LINGER_REPORT_DEFAULT_FRAMES, out);
-  return write_stdout (out);
+  status = write_stdout (out);
+  /* JSON has them in "unused_suppressions". */
+  if (!json)
+    linger_policy_warn_unused (analysis->filtered);
+  if (status == EXIT_SUCCESS && fail_on_text != NULL)
+    {
+      guint n = linger_fail_on_count (&fail_on, analysis);
+
+      if (n > 0)
+        {
+          g_printerr ("linger: %u finding%s match%s --fail-on=%s\n", n, n == 1 ? "" : "s",
+                      n == 1 ? "es" : "", fail_on_text);
+          status = LINGER_EXIT_FINDINGS;
+        }
+    }
+  return status;
 }
 
 /* --native-depth=N, --python-depth=N: frames per stack, 1 to 256. */
@@ -385,12 +483,80 @@ parse_depth (const char *value)
   return g_ascii_string_to_unsigned (value, 10, 1, 256, &n, NULL);
 }
 
+/* linger run --fail-on: the run, then the report of the command's own
+ * trace, judged.  The program's own failure always wins. */
+static int
+run_and_judge (const char  *output,
+               char       **command,
+               const char  *fail_on_text,
+               char       **suppression_files,
+               gboolean     no_default_suppressions,
+               const char  *baseline_file)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LingerSuppressions) suppressions = NULL;
+  g_autoptr(LingerBaseline) baseline = NULL;
+  g_autoptr(LingerAnalysis) analysis = NULL;
+  g_autofree char *trace = NULL;
+  g_autoptr(GString) summary = g_string_new (NULL);
+  LingerFailOn fail_on;
+  int status = EXIT_SUCCESS;
+  guint n;
+
+  if (!linger_fail_on_parse (fail_on_text, &fail_on, &error))
+    return usage_error ("%s", error->message);
+  /* Bad suppressions or baseline fail before the program runs. */
+  suppressions = load_suppressions (suppression_files, no_default_suppressions, &status);
+  if (suppressions == NULL)
+    return status;
+  if (baseline_file != NULL && (baseline = linger_baseline_load (baseline_file, &error)) == NULL)
+    return fail (error->message);
+
+  status = linger_run_with_trace (output, command, &trace, &error);
+  if (status < 0)
+    return fail (error->message);
+  /* A program that failed (or was not found) has said what went wrong. */
+  if (trace == NULL && status != 0)
+    return status;
+  if (trace == NULL)
+    return fail ("--fail-on: the command wrote no trace of its own, there is nothing to judge");
+  analysis = linger_analysis_new_for_file (trace, FALSE, &error);
+  if (analysis == NULL)
+    {
+      g_printerr ("linger: error: %s\n", error->message);
+      return status != 0 ? status : EXIT_FAILURE;
+    }
+  if (!analysis->trace->has_runtime)
+    g_printerr ("linger: warning: --fail-on judges the trace of %s itself, which did not run Python "
+                "(run the Python program directly, or exec it)\n", command[0]);
+  filter_findings (analysis, suppressions, baseline);
+  linger_policy_warn_unused (analysis->filtered);
+  n = linger_fail_on_count (&fail_on, analysis);
+  if (n == 0)
+    return status;
+  linger_policy_summary (analysis, &fail_on, summary);
+  {
+    g_auto(GStrv) lines = g_strsplit (summary->str, "\n", -1);
+
+    for (guint k = 0; lines[k] != NULL; k++)
+      if (*lines[k] != '\0')
+        g_printerr ("linger: %s\n", lines[k]);
+  }
+  g_printerr ("linger: %u finding%s match%s --fail-on=%s (linger report %s for details)\n", n,
+              n == 1 ? "" : "s", n == 1 ? "es" : "", fail_on_text, trace);
+  return status != 0 ? status : LINGER_EXIT_FINDINGS;
+}
+
 static int
 cmd_run (int    argc,
          char **argv)
 {
   g_autoptr(GError) error = NULL;
   const char *output = NULL;
+  const char *fail_on_text = NULL;
+  g_autoptr(GPtrArray) suppression_files = g_ptr_array_new ();
+  gboolean no_default_suppressions = FALSE;
+  const char *baseline_file = NULL;
   int i;
   int status;
 
@@ -444,6 +610,28 @@ cmd_run (int    argc,
           else
             g_setenv ("LINGER_SNAPSHOT_SIGNAL", value, TRUE);
         }
+      else if (strcmp (arg, "--fail-on") == 0 || g_str_has_prefix (arg, "--fail-on=")
+               || strcmp (arg, "--suppressions") == 0 || g_str_has_prefix (arg, "--suppressions=")
+               || strcmp (arg, "--baseline") == 0 || g_str_has_prefix (arg, "--baseline="))
+        {
+          const char *eq = strchr (arg, '=');
+          const char *value;
+
+          if (eq != NULL)
+            value = eq + 1;
+          else if (i + 1 < argc)
+            value = argv[++i];
+          else
+            return usage_error ("%s needs a value", arg);
+          if (g_str_has_prefix (arg, "--fail-on"))
+            fail_on_text = value;
+          else if (g_str_has_prefix (arg, "--baseline"))
+            baseline_file = value;
+          else
+            g_ptr_array_add (suppression_files, (gpointer) value);
+        }
+      else if (strcmp (arg, "--no-default-suppressions") == 0)
+        no_default_suppressions = TRUE;
       else if (strcmp (arg, "--native") == 0)
         g_setenv ("LINGER_NATIVE", "1", TRUE);
       else if (strcmp (arg, "--no-native") == 0)
@@ -489,10 +677,18 @@ cmd_run (int    argc,
   if (i >= argc)
     return usage_error ("run needs a command to run");
 
-  status = linger_run (output, argv + i, &error);
-  if (status < 0)
-    return fail (error->message);
-  return status;
+  if (fail_on_text == NULL && (suppression_files->len > 0 || baseline_file != NULL))
+    return usage_error ("--suppressions and --baseline go with --fail-on for run");
+  if (fail_on_text == NULL)
+    {
+      status = linger_run (output, argv + i, &error);
+      if (status < 0)
+        return fail (error->message);
+      return status;
+    }
+  g_ptr_array_add (suppression_files, NULL);
+  return run_and_judge (output, argv + i, fail_on_text, (char **) suppression_files->pdata,
+                        no_default_suppressions, baseline_file);
 }
 
 /* `linger help COMMAND`: the same text as `linger COMMAND --help`. */

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "linger_config.h"
+#include "linger_identity.h"
+#include "linger_policy.h"
 
 void
 linger_json_append_string (GString    *out,
@@ -337,6 +339,17 @@ write_instance (Json                *j,
   json_close (j, '}');
 }
 
+/* Who the finding is across runs (linger_identity.h): what --baseline
+ * matches findings by. */
+static void
+write_fingerprint (Json                *j,
+                   const LingerFinding *f)
+{
+  g_autofree char *fingerprint = linger_finding_fingerprint (f, j->sites);
+
+  json_string (j, "fingerprint", fingerprint);
+}
+
 /* leak and gc-collected: no objects, a site and totals instead. */
 static void
 write_alloc_finding (Json                *j,
@@ -346,6 +359,7 @@ write_alloc_finding (Json                *j,
   json_open (j, key, '{');
   json_string (j, "kind", f->kind);
   json_string (j, "severity", linger_severity_name (f->severity));
+  write_fingerprint (j, f);
   if (strcmp (f->kind, LINGER_FINDING_LEAK) == 0)
     {
       json_uint (j, "blocks", f->blocks);
@@ -383,6 +397,7 @@ write_finding_keyed (Json                *j,
   json_open (j, key, '{');
   json_string (j, "kind", f->kind);
   json_string (j, "severity", linger_severity_name (f->severity));
+  write_fingerprint (j, f);
   json_uint (j, "count", f->count);
   if (f->state != NULL)
     json_string (j, "state", f->state);
@@ -507,6 +522,56 @@ write_gc_unattributed (Json                 *j,
   json_close (j, '}');
 }
 
+/* What suppressions and a baseline took out: "suppressed" (always, a
+ * count and the findings with the entry that matched each),
+ * "unused_suppressions", and "baseline" (null without --baseline). */
+static void
+write_filtered (Json                 *j,
+                const LingerFiltered *f)
+{
+  json_open (j, "suppressed", '{');
+  json_uint (j, "count", f != NULL ? f->suppressed->len : 0);
+  json_open (j, "files", '[');
+  for (guint i = 0; f != NULL && i < f->suppression_files->len; i++)
+    json_string (j, NULL, g_ptr_array_index (f->suppression_files, i));
+  json_close (j, ']');
+  json_open (j, "findings", '[');
+  for (guint i = 0; f != NULL && i < f->suppressed->len; i++)
+    {
+      json_open (j, NULL, '{');
+      json_string (j, "suppressed_by", g_ptr_array_index (f->suppressed_by, i));
+      write_finding_keyed (j, "finding", g_ptr_array_index (f->suppressed, i));
+      json_close (j, '}');
+    }
+  json_close (j, ']');
+  json_close (j, '}');
+
+  json_open (j, "unused_suppressions", '[');
+  for (guint i = 0; f != NULL && i < f->unused->len; i++)
+    {
+      const LingerUnusedSuppression *u = g_ptr_array_index (f->unused, i);
+
+      json_open (j, NULL, '{');
+      json_string (j, "file", u->file);
+      json_uint (j, "line", u->line);
+      json_string (j, "kind", u->kind);
+      json_close (j, '}');
+    }
+  json_close (j, ']');
+
+  if (f == NULL || f->baseline_path == NULL)
+    {
+      json_string (j, "baseline", NULL);
+      return;
+    }
+  json_open (j, "baseline", '{');
+  json_string (j, "file", f->baseline_path);
+  json_uint (j, "findings", f->baseline_size);
+  /* Findings of this report already in the baseline, left out. */
+  json_uint (j, "known", f->known->len);
+  json_close (j, '}');
+}
+
 void
 linger_report_json (const LingerAnalysis *a,
                     GString              *out)
@@ -522,6 +587,7 @@ linger_report_json (const LingerAnalysis *a,
     write_finding (&j, g_ptr_array_index (a->findings, i));
   json_close (&j, ']');
   write_gc_unattributed (&j, a);
+  write_filtered (&j, a->filtered);
   json_close (&j, '}');
   g_string_append_c (out, '\n');
 }

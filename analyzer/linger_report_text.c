@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "linger_describe.h"
+#include "linger_policy.h"
 
 typedef struct
 {
@@ -151,6 +152,36 @@ write_allocations (Text                 *t,
     }
 }
 
+/* What suppressions and a baseline left out of the report. */
+static void
+write_filtered (Text                 *t,
+                const LingerFiltered *f)
+{
+  if (f == NULL)
+    return;
+  if (f->suppression_files->len > 0)
+    {
+      field (t, "suppressed:");
+      g_string_append_printf (t->out, "%u finding%s suppressed (", f->suppressed->len,
+                              f->suppressed->len == 1 ? "" : "s");
+      for (guint i = 0; i < f->suppression_files->len; i++)
+        {
+          if (i > 0)
+            g_string_append (t->out, ", ");
+          append_safe (t, g_ptr_array_index (f->suppression_files, i));
+        }
+      g_string_append (t->out, ")\n");
+    }
+  if (f->baseline_path != NULL)
+    {
+      field (t, "baseline:");
+      g_string_append_printf (t->out, "%u finding%s already in the baseline ", f->known->len,
+                              f->known->len == 1 ? "" : "s");
+      append_safe (t, f->baseline_path);
+      g_string_append_c (t->out, '\n');
+    }
+}
+
 static void
 write_header (Text                 *t,
               const LingerAnalysis *a)
@@ -234,6 +265,8 @@ write_header (Text                 *t,
       append_safe (t, tr->incomplete_reason);
     }
   g_string_append_c (t->out, '\n');
+
+  write_filtered (t, a->filtered);
 
   for (guint i = 0; i < tr->messages->len; i++)
     {

@@ -13,6 +13,7 @@
 
 #include "linger_config.h"
 #include "linger_error.h"
+#include "linger_trace_format.h"
 
 static char *
 exe_dir (void)
@@ -154,8 +155,30 @@ wait_child (pid_t pid)
   return 1;
 }
 
+/* Whether the trace at @path was written by process @pid: its file
+ * header says so (the rest of the file is not read). */
+static gboolean
+trace_is_of_pid (const char *path,
+                 pid_t       pid)
+{
+  linger_file_header header;
+  FILE *fp = fopen (path, "rb");
+  gboolean yes;
+
+  if (fp == NULL)
+    return FALSE;
+  yes = fread (&header, sizeof header, 1, fp) == 1
+        && memcmp (header.magic, LINGER_TRACE_MAGIC, LINGER_TRACE_MAGIC_LEN) == 0
+        && header.pid == (guint32) pid
+        && (header.flags & LINGER_FILE_FORKED_CHILD) == 0;
+  fclose (fp);
+  return yes;
+}
+
 static void
-report_traces (const char *manifest)
+report_traces (const char  *manifest,
+               pid_t        pid,
+               char       **root_trace)
 {
   g_autofree char *contents = NULL;
   g_auto(GStrv) lines = NULL;
@@ -170,6 +193,13 @@ report_traces (const char *manifest)
             continue;
           g_printerr ("linger: trace written to %s\n", lines[i]);
           n++;
+          /* A process that exec()s keeps its pid: the last trace of the
+           * pid is the program it became. */
+          if (root_trace != NULL && trace_is_of_pid (lines[i], pid))
+            {
+              g_free (*root_trace);
+              *root_trace = g_strdup (lines[i]);
+            }
         }
     }
   if (n == 0)
@@ -181,6 +211,15 @@ int
 linger_run (const char  *output,
             char       **argv,
             GError     **error)
+{
+  return linger_run_with_trace (output, argv, NULL, error);
+}
+
+int
+linger_run_with_trace (const char  *output,
+                       char       **argv,
+                       char       **root_trace,
+                       GError     **error)
 {
   g_autofree char *shim = NULL;
   g_autofree char *manifest = NULL;
@@ -273,7 +312,9 @@ linger_run (const char  *output,
   sigaction (SIGINT, &old_int, NULL);
   sigaction (SIGQUIT, &old_quit, NULL);
 
-  report_traces (manifest);
+  if (root_trace != NULL)
+    *root_trace = NULL;
+  report_traces (manifest, pid, root_trace);
   g_unlink (manifest);
   return status;
 }

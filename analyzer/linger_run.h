@@ -21,4 +21,14 @@ int   linger_run           (const char  *output,
                             char       **argv,
                             GError     **error);
 
+/* As linger_run(); also sets @root_trace (when not NULL) to the trace of
+ * the process linger started (the command itself, also after it exec()s
+ * another program, not its children), or NULL when that process wrote
+ * none (a program that is not dynamically linked, or LD_PRELOAD was
+ * dropped). */
+int   linger_run_with_trace (const char  *output,
+                             char       **argv,
+                             char       **root_trace,
+                             GError     **error);
+
 G_END_DECLS
