@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "linger_alloc.h"
+#include "linger_dlopen.h"
 #include "linger_output.h"
 #include "linger_pyalloc.h"
 #include "linger_real.h"
@@ -41,10 +42,6 @@ fork_child (void)
   linger_pyalloc_fork_child ();
 }
 
-typedef void *(*dlopen_fn) (const char *, int);
-static dlopen_fn real_dlopen;
-static bool secure_mode;
-
 typedef void (*exit_fn) (int) __attribute__ ((noreturn));
 static exit_fn real__exit;
 static exit_fn real__Exit;
@@ -66,10 +63,8 @@ linger_preload_init (void)
    * comes from /etc/ld.so.preload; then the interposed functions only
    * forward, with no tracking, no thread, no handler and no file. */
   if (getauxval (AT_SECURE) != 0)
-    {
-      secure_mode = true;
-      return;
-    }
+    return;
+  linger_dlopen_watch ();
   linger_output_init ();
   pthread_atfork (fork_prepare, fork_parent, fork_child);
   bool is_python = linger_python_init ();
@@ -79,26 +74,6 @@ linger_preload_init (void)
   else
     linger_alloc_init (is_python, linger_output_is_root ());
   linger_output_open_early ();
-}
-
-/* An embedder's libpython: a C program (a plugin host, a game) that
- * dlopen()s the interpreter after start-up is traced like python3. */
-__attribute__ ((visibility ("default"))) void *
-dlopen (const char *file, int mode)
-{
-  dlopen_fn real = __atomic_load_n (&real_dlopen, __ATOMIC_ACQUIRE);
-  if (real == NULL)
-    {
-      /* Another library's constructor may dlopen before ours ran. */
-      real = (dlopen_fn) dlsym (RTLD_NEXT, "dlopen");
-      __atomic_store_n (&real_dlopen, real, __ATOMIC_RELEASE);
-      if (real == NULL)
-        return NULL;
-    }
-  void *handle = real (file, mode);
-  if (handle != NULL && file != NULL && !secure_mode)
-    linger_python_dlopened (handle);
-  return handle;
 }
 
 /* Runs after Py_FinalizeEx, from exit(): the trace is closed with an END

@@ -350,6 +350,12 @@ linger_python_init (void)
 }
 
 bool
+linger_python_found (void)
+{
+  return __atomic_load_n (&python_found, __ATOMIC_ACQUIRE) != 0;
+}
+
+bool
 linger_python_free_threaded (void)
 {
   return lpy.free_threaded;

@@ -16,7 +16,9 @@
 bool linger_python_init (void);
 /* A free-threaded build (3.13t), refused: only native tracking runs. */
 bool linger_python_free_threaded (void);
-/* After every successful dlopen(): finds an interpreter loaded late. */
+/* Whether an interpreter (supported or not) was found. */
+bool linger_python_found (void);
+/* After a dlopen() of a libpython: finds an interpreter loaded late. */
 void linger_python_dlopened (void *handle);
 
 /* After fork() in the child. */
