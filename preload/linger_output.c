@@ -36,6 +36,8 @@ static struct
   pid_t           pid;
   bool            trace_all;     /* LINGER_TRACE_ALL=1 */
   bool            redact;        /* LINGER_REDACT_KEYS=1 */
+  dev_t           dev;           /* the trace file, while its fd is closed */
+  ino_t           ino;
   linger_writer   writer;
   char            path[PATH_BUF];
   char            cwd[PATH_BUF];
@@ -327,11 +329,37 @@ create_trace (const char *path, bool replace)
   return open (path, flags, 0600);
 }
 
+/* After open_early the file stays closed until there is more to write: a
+ * program that lists its own descriptors (CPython's
+ * test_pass_fds_redirected) sees none of linger's for as long as it
+ * would have without the early file.  The same file is opened again;
+ * anything else under its name now is not written to. */
+static void
+reopen_locked (void)
+{
+  int fd = open (out.path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  if (fd >= 0 && fstat (fd, &st) == 0 && st.st_dev == out.dev && st.st_ino == out.ino)
+    {
+      out.writer.fd = fd;
+      return;
+    }
+  int err = fd < 0 ? errno : ESTALE;
+  if (fd >= 0)
+    close (fd);
+  out.writer.failed = true;
+  out.writer.error = err;
+}
+
 static bool
 open_locked (void)
 {
   if (out.opened)
-    return !out.writer.failed;
+    {
+      if (out.writer.fd < 0 && !out.writer.failed)
+        reopen_locked ();
+      return !out.writer.failed;
+    }
   if (out.open_failed || out.finished)
     return false;
 
@@ -427,10 +455,17 @@ linger_output_open_early (void)
   if (!out.have_runtime)
     return;
   linger_writer *w = linger_output_begin ();
-  if (w != NULL)
-    linger_writer_flush (w);
-  if (w != NULL)
-    linger_output_end ();
+  if (w == NULL)
+    return;
+  struct stat st;
+  if (linger_writer_flush (w) && fstat (w->fd, &st) == 0)
+    {
+      out.dev = st.st_dev;
+      out.ino = st.st_ino;
+      close (w->fd);
+      w->fd = -1;
+    }
+  linger_output_end ();
 }
 
 linger_writer *
