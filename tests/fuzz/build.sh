@@ -4,6 +4,8 @@
 #
 #   $OUT/build-libfuzzer  clang, ASan + UBSan + libFuzzer instrumentation
 #   $OUT/fuzz_report      the libFuzzer target (-fsanitize=fuzzer,address,undefined)
+#   $OUT/fuzz_text_inputs libFuzzer target of the baseline JSON reader and
+#                         the suppressions parser
 #   $OUT/build-afl        afl-clang-lto (or afl-clang-fast), UBSan
 #   $OUT/afl_report       the AFL++ persistent-mode harness (afl_driver.c)
 #   $OUT/make_seeds       writes the synthetic seeds (make_seeds.c), any cc
@@ -65,6 +67,9 @@ if [ "$WHAT" = libfuzzer ] || [ "$WHAT" = all ]; then
     ninja -C "$B" analyzer/liblinger_analyzer.a >/dev/null
     link clang "-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
         "$B" "$OUT/fuzz_report" "$SRC/tests/fuzz/fuzz_report.c"
+    # --baseline's JSON reader and the suppressions parser.
+    link clang "-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
+        "$B" "$OUT/fuzz_text_inputs" "$SRC/tests/fuzz/fuzz_text_inputs.c"
 fi
 
 if [ "$WHAT" = afl ] || [ "$WHAT" = all ]; then
