@@ -1,4 +1,5 @@
 /* linger_main.c: the `linger` command: option parsing and printing only. */
+#include <errno.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,9 +7,12 @@
 #include <unistd.h>
 
 #include <glib.h>
+#include <glib/gstdio.h>
 
 #include "linger_analysis.h"
 #include "linger_config.h"
+#include "linger_report_dot.h"
+#include "linger_report_html.h"
 #include "linger_report_json.h"
 #include "linger_report_text.h"
 #include "linger_run.h"
@@ -30,8 +34,8 @@ static const char usage_text[] =
   "      malloc and co. (native leaks), --no-native does not; --native-depth\n"
   "      and --python-depth set the frames kept per stack (1 to 256);\n"
   "      --no-alloc turns allocation tracking off.\n"
-  "  linger report [--format=text|json] [--all|--instances] [--live-cycles]\n"
-  "                [--stacks] TRACE\n"
+  "  linger report [--format=text|json|dot|svg|html] [-o FILE] [--all|--instances]\n"
+  "                [--live-cycles] [--stacks] TRACE\n"
   "      Analyse a trace: objects kept alive by their own finalizer, a weak\n"
   "      reference's callback, a weak container or an atexit callback;\n"
   "      reference cycles (through a bound method, a closure, or any other\n"
@@ -42,6 +46,12 @@ static const char usage_text[] =
   "      tracking: where each object was allocated, native leaks, objects\n"
   "      only the cyclic GC freed; --stacks shows whole allocation stacks\n"
   "      (5 frames by default).\n"
+  "      Pictures: --format=dot writes a Graphviz graph of the findings (one\n"
+  "      cluster each: the path that keeps the object alive and what holds\n"
+  "      it from a root), --format=svg the same drawn by Graphviz's dot,\n"
+  "      --format=html one self-contained page (sortable findings, their\n"
+  "      graphs, retained size by allocation site).  -o/--output FILE writes\n"
+  "      the report to FILE instead of standard output.\n"
   "  linger report --diff [--snapshots=I,J] [--format=text|json] TRACE [TRACE2]\n"
   "      What grew between two snapshots, by type, and the findings that are\n"
   "      new in the later one: the first and the last snapshot of TRACE, the\n"
@@ -88,6 +98,84 @@ write_stdout (const GString *text)
   return EXIT_SUCCESS;
 }
 
+/* -o/--output FILE: created or truncated; standard output without. */
+static int
+write_output (const GString *text,
+              const char    *path)
+{
+  FILE *file;
+  int saved;
+
+  if (path == NULL)
+    return write_stdout (text);
+  file = fopen (path, "wb");
+  if (file == NULL)
+    {
+      saved = errno;
+      g_printerr ("linger: error: cannot write the report to %s: %s\n", path, g_strerror (saved));
+      return EXIT_FAILURE;
+    }
+  if (fwrite (text->str, 1, text->len, file) != text->len || fflush (file) != 0)
+    {
+      saved = errno;
+      fclose (file);
+      g_printerr ("linger: error: cannot write the report to %s: %s\n", path, g_strerror (saved));
+      return EXIT_FAILURE;
+    }
+  if (fclose (file) != 0)
+    {
+      saved = errno;
+      g_printerr ("linger: error: cannot write the report to %s: %s\n", path, g_strerror (saved));
+      return EXIT_FAILURE;
+    }
+  return EXIT_SUCCESS;
+}
+
+/* --format=svg: the dot text drawn by Graphviz's dot, through a temporary
+ * file (no pipe to keep fed while reading the other one). */
+static int
+dot_to_svg (const GString *dot_text,
+            GString       *svg)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dot = g_find_program_in_path ("dot");
+  g_autofree char *input = NULL;
+  g_autofree char *output = NULL;
+  g_autofree char *errors = NULL;
+  char *argv[4];
+  int fd;
+  int status = 0;
+  gboolean ok;
+
+  if (dot == NULL)
+    return fail ("--format=svg needs Graphviz's `dot` (apt-get install graphviz), or use --format=dot");
+  fd = g_file_open_tmp ("linger-XXXXXX.dot", &input, &error);
+  if (fd < 0)
+    return fail (error->message);
+  close (fd);
+  if (!g_file_set_contents (input, dot_text->str, dot_text->len, &error))
+    {
+      g_unlink (input);
+      return fail (error->message);
+    }
+  argv[0] = dot;
+  argv[1] = (char *) "-Tsvg";
+  argv[2] = input;
+  argv[3] = NULL;
+  ok = g_spawn_sync (NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &output, &errors, &status, &error);
+  g_unlink (input);
+  if (!ok)
+    return fail (error->message);
+  if (!g_spawn_check_exit_status (status, NULL))
+    {
+      g_printerr ("linger: error: %s -Tsvg failed: %s\n", dot,
+                  errors != NULL && *errors != '\0' ? g_strstrip (errors) : "no message");
+      return EXIT_FAILURE;
+    }
+  g_string_append (svg, output);
+  return EXIT_SUCCESS;
+}
+
 /* "I,J": two snapshot ids. */
 static gboolean
 parse_snapshot_ids (const char *text,
@@ -112,7 +200,8 @@ static int
 report_diff (char                        **files,
              const char                   *snapshots,
              const LingerFindingsOptions  *options,
-             gboolean                      json)
+             gboolean                      json,
+             const char                   *output)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(LingerDiff) diff = NULL;
@@ -134,8 +223,8 @@ report_diff (char                        **files,
   if (json)
     linger_report_json_diff (diff, out);
   else
-    linger_report_text_diff (diff, use_color (), out);
-  return write_stdout (out);
+    linger_report_text_diff (diff, output == NULL && use_color (), out);
+  return write_output (out, output);
 }
 
 static int
@@ -143,6 +232,7 @@ cmd_report (int    argc,
             char **argv)
 {
   g_autofree char *format = NULL;
+  g_autofree char *output = NULL;
   gboolean all = FALSE;
   gboolean diff = FALSE;
   g_autofree char *snapshots = NULL;
@@ -155,9 +245,14 @@ cmd_report (int    argc,
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(LingerAnalysis) analysis = NULL;
   g_autoptr(GString) out = NULL;
-  gboolean json;
+  gboolean json = FALSE;
+  gboolean dot = FALSE;
+  gboolean svg = FALSE;
+  gboolean html = FALSE;
   const GOptionEntry entries[] = {
-    { "format", 'f', 0, G_OPTION_ARG_STRING, &format, "Output format: text (default) or json", "FORMAT" },
+    { "format", 'f', 0, G_OPTION_ARG_STRING, &format,
+      "Output format: text (default), json, dot, svg or html", "FORMAT" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write the report to FILE, not standard output", "FILE" },
     { "all", 'a', 0, G_OPTION_ARG_NONE, &all, "List every instance, not one example per type", NULL },
     { "diff", 'd', 0, G_OPTION_ARG_NONE, &diff, "What grew between two snapshots", NULL },
     { "snapshots", 0, 0, G_OPTION_ARG_STRING, &snapshots, "With --diff: the ids of the two snapshots", "I,J" },
@@ -178,14 +273,24 @@ cmd_report (int    argc,
     json = FALSE;
   else if (strcmp (format, "json") == 0)
     json = TRUE;
+  else if (strcmp (format, "dot") == 0)
+    dot = TRUE;
+  else if (strcmp (format, "svg") == 0)
+    svg = TRUE;
+  else if (strcmp (format, "html") == 0)
+    html = TRUE;
   else
-    return usage_error ("unknown report format '%s' (use text or json)", format);
+    return usage_error ("unknown report format '%s' (use text, json, dot, svg or html)", format);
+  if (output != NULL && *output == '\0')
+    return usage_error ("--output needs a file name");
 
   if (diff)
     {
       LingerFindingsOptions diff_options = { .ungrouped = all, .instances = instances, .live_cycles = live_cycles };
 
-      return report_diff (files, snapshots, &diff_options, json);
+      if (dot || svg || html)
+        return usage_error ("report --diff writes text or json, not %s", format);
+      return report_diff (files, snapshots, &diff_options, json, output);
     }
   if (snapshots != NULL)
     return usage_error ("--snapshots goes with --diff");
@@ -205,9 +310,24 @@ cmd_report (int    argc,
   out = g_string_new (NULL);
   if (json)
     linger_report_json (analysis, out);
+  else if (dot)
+    linger_report_dot (analysis, out);
+  else if (svg)
+    {
+      g_autoptr(GString) dot_text = g_string_new (NULL);
+      int status;
+
+      linger_report_dot (analysis, dot_text);
+      status = dot_to_svg (dot_text, out);
+      if (status != EXIT_SUCCESS)
+        return status;
+    }
+  else if (html)
+    linger_report_html (analysis, out);
   else
-    linger_report_text_full (analysis, use_color (), stacks ? G_MAXUINT : LINGER_REPORT_DEFAULT_FRAMES, out);
-  return write_stdout (out);
+    linger_report_text_full (analysis, output == NULL && use_color (),
+                             stacks ? G_MAXUINT : LINGER_REPORT_DEFAULT_FRAMES, out);
+  return write_output (out, output);
 }
 
 /* --native-depth=N, --python-depth=N: frames per stack, 1 to 256. */
