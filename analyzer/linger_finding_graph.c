@@ -494,11 +494,17 @@ typedef struct
   GHashTable          *index;   /* node + 1 -> index in out->nodes + 1 */
 } Builder;
 
+static gboolean is_keepalive_kind (const char *kind);
+
+/* The object the finding is about: for a keep-alive, the one kept
+ * (objects[1] is its container or finalizer); for a cycle, every member. */
 static gboolean
 is_kept (const LingerFinding *f,
          guint32              node)
 {
-  for (guint i = 0; i < f->objects->len; i++)
+  guint n = is_keepalive_kind (f->kind) ? MIN (f->objects->len, 1) : f->objects->len;
+
+  for (guint i = 0; i < n; i++)
     if (g_array_index (f->objects, LingerFindingObject, i).node == node)
       return TRUE;
   return FALSE;
