@@ -556,7 +556,9 @@ add_edge (Builder           *b,
 
   if (edge != NULL)
     {
-      e.label = linger_describe_label (b->graphs->analysis->graph, edge);
+      /* "()" reads well after a weakref's name in a path, not alone. */
+      e.label = edge->label_kind == LINGER_LABEL_REFERENT ? g_strdup ("referent")
+                : linger_describe_label (b->graphs->analysis->graph, edge);
       g_strstrip (e.label);   /* " closure 'x'" */
       e.ref_kind = edge->ref_kind;
     }
@@ -615,6 +617,79 @@ add_steps (Builder           *b,
   return prev;
 }
 
+static gboolean
+has_edge (const Builder *b,
+          guint          from,
+          guint          to)
+{
+  for (guint i = 0; i < b->out->edges->len; i++)
+    {
+      const LingerPictureEdge *e = &g_array_index (b->out->edges, LingerPictureEdge, i);
+
+      if (e->from == from && e->to == to)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static guint
+picture_index (const Builder *b,
+               guint32        node)
+{
+  gpointer known = g_hash_table_lookup (b->index, GUINT_TO_POINTER (node + 1));
+
+  return known != NULL ? GPOINTER_TO_UINT (known) - 1 : G_MAXUINT;
+}
+
+/* The weak references that make the finding what it is, though no path
+ * follows them: a weak reference of the picture to one of its objects (a
+ * weakref whose callback keeps its referent), and one an object of the
+ * picture holds to an object the finding is about (a finalizer's
+ * _Info.weakref, a weak dictionary's key). */
+static void
+add_weak_references (Builder *b)
+{
+  const LingerGraph *graph = b->graphs->analysis->graph;
+  guint n = b->out->nodes->len;
+
+  for (guint i = 0; i < n; i++)
+    {
+      guint32 v = g_array_index (b->out->nodes, LingerPictureNode, i).node;
+
+      if (v == LINGER_NODE_NONE)
+        continue;
+      for (guint32 k = graph->out_start[v]; k < graph->out_start[v + 1]; k++)
+        {
+          const LingerEdge *e = &graph->edges[k];
+          guint to = picture_index (b, e->target);
+
+          if (e->ref_kind == LINGER_REF_WEAK)
+            {
+              if (to != G_MAXUINT && !has_edge (b, i, to))
+                add_edge (b, i, to, e, LINGER_PICTURE_PATH);
+              continue;
+            }
+          if (to != G_MAXUINT || !(linger_graph_flags (graph, e->target) & (LINGER_OBJ_WEAKREF | LINGER_OBJ_PROXY)))
+            continue;
+          for (guint32 j = graph->out_start[e->target]; j < graph->out_start[e->target + 1]; j++)
+            {
+              const LingerEdge *weak = &graph->edges[j];
+              guint referent = picture_index (b, weak->target);
+
+              if (weak->ref_kind == LINGER_REF_WEAK && referent != G_MAXUINT
+                  && g_array_index (b->out->nodes, LingerPictureNode, referent).kept)
+                {
+                  guint w = add_object (b, e->target);
+
+                  add_edge (b, i, w, e, LINGER_PICTURE_PATH);
+                  add_edge (b, w, referent, weak, LINGER_PICTURE_PATH);
+                  break;
+                }
+            }
+        }
+    }
+}
+
 LingerFindingGraph *
 linger_finding_graphs_get (LingerFindingGraphs *graphs,
                            const LingerFinding *f)
@@ -667,6 +742,7 @@ linger_finding_graphs_get (LingerFindingGraphs *graphs,
             g_array_index (out->nodes, LingerPictureNode, object).root_kind = f->held_by_root;
         }
     }
+  add_weak_references (&b);
   return out;
 }
 

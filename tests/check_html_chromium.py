@@ -249,6 +249,12 @@ def check_page(wd, args, workdir, name, trace, hostile=False, screenshot=None):
               '%s: screenshot too small (%dx%d, %d bytes)' % (name, width, height, len(shot)))
         with open(screenshot, 'wb') as f:
             f.write(shot)
+        # The two drawings, as the page draws them.
+        for section in ('graph-box', 'sites-section'):
+            shot = base64.b64decode(wd.s('GET', '/element/%s/screenshot' % wd.find('#' + section)))
+            png_size(shot)
+            with open(screenshot.replace('.png', '-%s.png' % section), 'wb') as f:
+                f.write(shot)
     print('ok: %s (%d findings)' % (name, n))
 
 

@@ -374,9 +374,17 @@
     return { pos: pos, back: back };
   }
 
+  function secondLine(node) {
+    var line = node.kind === 'object' ? bytes(node.size) + (node.site ? ' \u00b7 ' + node.site : '') : '';
+    if (node.root) {
+      line = 'root: ' + node.root + (line ? ' \u00b7 ' + line : '');
+    }
+    return line;
+  }
+
   function nodeWidth(node) {
-    var longest = Math.max(node.text.length, 12);
-    return Math.min(260, 24 + longest * 6.4);
+    var longest = Math.max(node.text.length, secondLine(node).length * 0.95, 12);
+    return Math.min(300, 24 + longest * 6.4);
   }
 
   function nodeTooltip(node) {
@@ -551,11 +559,7 @@
       var t1 = svgEl('text', { x: b.w / 2, y: 18, 'text-anchor': 'middle', 'font-weight': node.kept ? 'bold' : 'normal' });
       t1.textContent = cut(node.text, maxChars);
       grp.appendChild(t1);
-      var second = node.kind === 'object' ? bytes(node.size) + (node.site ? ' \u00b7 ' + node.site : '')
-        : (node.root ? 'root: ' + node.root : '');
-      if (node.kind === 'object' && node.root) {
-        second = 'root: ' + node.root + ' \u00b7 ' + second;
-      }
+      var second = secondLine(node);
       var t2 = svgEl('text', { x: b.w / 2, y: 34, 'text-anchor': 'middle', fill: '#5d6d7e' });
       t2.textContent = cut(second, maxChars);
       grp.appendChild(t2);
