@@ -291,7 +291,9 @@ linger_report_dot (const LingerAnalysis *a,
   if (a->findings->len == 0)
     g_string_append (out, "  none [label=\"no findings\", shape=plaintext];\n");
 
-  for (guint i = 0; i < a->findings->len; i++)
+  /* Graphviz stacks the clusters of a left-to-right graph from the bottom
+   * up: the first finding, written last, is drawn at the top. */
+  for (guint i = a->findings->len; i-- > 0; )
     {
       const LingerFinding *f = g_ptr_array_index (a->findings, i);
       g_autofree char *cluster = cluster_title (i, f);

@@ -86,8 +86,11 @@ def check_trace(args, workdir, name, trace, expect=()):
     svg = ET.fromstring(r.stdout)
     check(svg.tag == SVG_NS + 'svg', '%s: dot did not draw an SVG' % name)
 
-    clusters = re.findall(r'^  subgraph cluster_(\d+) \{\n    label="([^\n]*)";$', dot_text, re.M)
-    check(len(clusters) == len(findings), '%s: %d clusters for %d findings' % (name, len(clusters), len(findings)))
+    found = re.findall(r'^  subgraph cluster_(\d+) \{\n    label="([^\n]*)";$', dot_text, re.M)
+    check(len(found) == len(findings), '%s: %d clusters for %d findings' % (name, len(found), len(findings)))
+    titles = {int(number): title for number, title in found}
+    check(sorted(titles) == list(range(len(findings))), '%s: clusters numbered %r' % (name, sorted(titles)))
+    clusters = [(i, titles.get(i, '')) for i in range(len(findings))]
     nodes = svg_nodes(svg)
     for i, f in enumerate(findings):
         if i >= len(clusters):
