@@ -175,7 +175,7 @@
     var stacks = [];
     if (f.objects) {
       f.objects.forEach(function (o) {
-        if (o.allocated_at) {
+        if (o.allocated_at && (o.allocated_at.file || (o.allocated_at.stack || []).length)) {
           stacks.push([shortType(o.type) + ' ' + o.address + ', ' + bytes(o.size), o.allocated_at]);
         }
       });
