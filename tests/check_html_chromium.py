@@ -5,7 +5,10 @@ Drives a headless Chromium through chromedriver with the W3C WebDriver
 HTTP protocol (standard library only).  For each trace: the page loads
 from file:// with no console error, has one table row per finding of the
 JSON report, a click on a row shows its details, a click on the retained
-header sorts the rows by retained size, and a screenshot is a real PNG.
+header sorts the rows by retained size, hovering a node of the graph
+shows its details, the wheel zooms and a drag pans it, the icicle of sizes
+by site is drawn, a trace cut short is flagged, and a screenshot is a real
+PNG (build/tests/html-report*.png).
 The hostile-names trace checks that a "</script>" in a type name or a key
 ends no <script> block: the script it carries never runs.
 
@@ -13,7 +16,7 @@ Exit status 77 (skipped) without chromium or chromedriver.
 
 Usage: check_html_chromium.py --linger build/linger --python /usr/bin/python3
            --hostile tests/pictures/hostile_names.py --sample samples/python/X.py
-           --out-dir build/tests
+           --clean samples/python/hello_clean.py --out-dir build/tests
 """
 import argparse
 import base64
@@ -120,6 +123,18 @@ class WebDriver:
     def displayed(self, element):
         return self.s('GET', '/element/%s/displayed' % element)
 
+    def pointer(self, actions):
+        """W3C actions of one mouse (pointerMove, pointerDown, ...)."""
+        self.s('POST', '/actions', {'actions': [
+            {'type': 'pointer', 'id': 'mouse', 'parameters': {'pointerType': 'mouse'}, 'actions': actions}]})
+        self.s('DELETE', '/actions')
+
+    def wheel(self, element, delta_y):
+        self.s('POST', '/actions', {'actions': [
+            {'type': 'wheel', 'id': 'wheel', 'actions': [
+                {'type': 'scroll', 'x': 0, 'y': 0, 'deltaX': 0, 'deltaY': delta_y,
+                 'origin': {ELEMENT: element}}]}]})
+
     def browser_log(self):
         """The browser's console entries, or None if chromedriver cannot
         give them (then the error collector is the check)."""
@@ -178,11 +193,40 @@ def png_size(data):
     return struct.unpack('>II', data[16:24])
 
 
-def check_page(wd, args, workdir, name, trace, hostile=False, screenshot=None):
+def check_graph_interaction(wd, name):
+    """Hover shows a node's details; the wheel zooms, a drag pans."""
+    transform = 'return document.getElementById("viewport").getAttribute("transform");'
+    node = wd.find('#graph .node')
+    wd.run('arguments[0].scrollIntoView({block: "center"});', {ELEMENT: node})
+    wd.pointer([{'type': 'pointerMove', 'duration': 0, 'origin': {ELEMENT: node}, 'x': 0, 'y': 0}])
+    tip = wd.find('#tooltip')
+    check(wd.displayed(tip), '%s: hovering a node shows no details' % name)
+    text = wd.run('return document.getElementById("tooltip").textContent;')
+    label = wd.run('return arguments[0].querySelector("text").textContent;', {ELEMENT: node})
+    check(text.split('\n')[0][:20] == label[:20], '%s: the details %r are not those of the node %r'
+          % (name, text, label))
+    before = wd.run(transform)
+    wd.wheel(wd.find('#graph'), -300)
+    zoomed = wd.run(transform)
+    check(zoomed != before and 'scale(' in zoomed, '%s: the wheel did not zoom (%r -> %r)' % (name, before, zoomed))
+    box = wd.find('#graph')
+    wd.run('arguments[0].scrollIntoView({block: "center"});', {ELEMENT: box})
+    wd.pointer([{'type': 'pointerMove', 'duration': 0, 'origin': {ELEMENT: box}, 'x': 0, 'y': 100},
+                {'type': 'pointerDown', 'button': 0},
+                {'type': 'pointerMove', 'duration': 50, 'origin': 'pointer', 'x': 60, 'y': 30},
+                {'type': 'pointerUp', 'button': 0}])
+    panned = wd.run(transform)
+    check(panned != zoomed, '%s: a drag did not pan (%r)' % (name, panned))
+
+
+def check_page(wd, args, workdir, name, trace, hostile=False, screenshot=None, incomplete=False,
+               expect_none=False):
     page = os.path.join(workdir, name + '.html')
     report(args, trace, 'html', page)
     data = json.loads(report(args, trace, 'json'))
     n = len(data['findings'])
+    if expect_none:
+        check(n == 0, '%s: %d findings, expected none' % (name, n))
     html = open(page, 'rb').read()
     check(b'http://' not in html.replace(b'http://www.w3.org/2000/svg', b'')
           and b'https://' not in html, '%s: the page refers to the network' % name)
@@ -204,6 +248,10 @@ def check_page(wd, args, workdir, name, trace, hostile=False, screenshot=None):
     if log is not None:
         severe = [e for e in log if e.get('level') == 'SEVERE']
         check(not severe, '%s: SEVERE console entries: %r' % (name, severe))
+
+    warning = wd.find('#incomplete')
+    check(wd.displayed(warning) == incomplete, '%s: the incomplete-trace warning is %s' %
+          (name, 'missing' if incomplete else 'shown for a complete trace'))
 
     if hostile:
         pwned = wd.run('return typeof window.__linger_pwned;')
@@ -227,6 +275,10 @@ def check_page(wd, args, workdir, name, trace, hostile=False, screenshot=None):
         f = data['findings'][int(index)]
         if 'objects' in f:
             check(nodes >= 1, '%s: no node drawn in the retention graph' % name)
+            check_graph_interaction(wd, name)
+        cells = wd.run('return document.querySelectorAll("#icicle rect").length;')
+        if any((g.get('retained_bytes') or g.get('bytes') or 0) > 0 for g in data['findings']):
+            check(cells >= 2, '%s: the icicle of sizes by site has %d boxes' % (name, cells))
 
         order = 'return Array.from(document.querySelectorAll("#findings tbody tr.finding"))' \
                 '.map(function (r) { return Number(r.getAttribute("data-retained")); });'
@@ -264,10 +316,12 @@ def main():
     ap.add_argument('--python', required=True)
     ap.add_argument('--hostile', required=True)
     ap.add_argument('--sample', action='append', default=[])
+    ap.add_argument('--clean', required=True, help='a program with no finding without allocation tracking')
     ap.add_argument('--out-dir', required=True)
     args = ap.parse_args()
     args.linger = os.path.abspath(args.linger)
     args.hostile = os.path.abspath(args.hostile)
+    args.clean = os.path.abspath(args.clean)
     args.sample = [os.path.abspath(s) for s in args.sample]
 
     chromium = shutil.which('chromium') or shutil.which('chromium-browser') or shutil.which('google-chrome')
@@ -285,8 +339,7 @@ def main():
         hostile = make_trace(args, workdir, 'hostile', args.hostile)
         # No allocation tracking and a clean program: no finding at all;
         # with it: only the findings of allocation tracking.
-        clean = args.sample[-1] if args.sample else args.hostile
-        empty = make_trace(args, workdir, 'empty', clean, ['--no-alloc'])
+        empty = make_trace(args, workdir, 'empty', args.clean, ['--no-alloc'])
 
         wd = WebDriver(chromedriver, chromium, workdir)
         # Errors thrown by the page, whether or not the log can be read.
@@ -299,7 +352,14 @@ def main():
                        screenshot=os.path.join(args.out_dir, 'html-report.png') if i == 0 else None)
         check_page(wd, args, workdir, 'hostile', hostile, hostile=True,
                    screenshot=os.path.join(args.out_dir, 'html-report-hostile.png'))
-        check_page(wd, args, workdir, 'empty', empty)
+        check_page(wd, args, workdir, 'empty', empty, expect_none=True)
+        # A trace cut short (the program killed while it was written).
+        cut = os.path.join(workdir, 'cut.trace')
+        with open(traces[0][1] if traces else hostile, 'rb') as f:
+            whole = f.read()
+        with open(cut, 'wb') as f:
+            f.write(whole[:len(whole) * 2 // 3])
+        check_page(wd, args, workdir, 'cut', cut, incomplete=True)
         print('browser log read through %s' % (wd.logs_supported or 'the error collector only'))
     except Failure as e:
         print('FAIL: %s' % e)
