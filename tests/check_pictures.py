@@ -159,6 +159,20 @@ def check_svg_and_output(args, workdir, trace):
     r = run([args.linger, 'report', '--format=html', '-o', bad, trace])
     check(r.returncode == 1 and r.stderr.decode().startswith('linger: error: cannot write the report to ' + bad + ': ')
           and r.stderr.count(b'\n') == 1, 'unwritable -o: exit %d, stderr %r' % (r.returncode, r.stderr))
+    for bad_args in (['--diff', '--format=dot'], ['--diff', '--format=html'], ['--format=html', '-o', '']):
+        r = run([args.linger, 'report'] + bad_args + [trace])
+        check(r.returncode == 2 and r.stderr.startswith(b'linger: error: ') and r.stderr.count(b'\n') == 1,
+              'usage error %r: exit %d, stderr %r' % (bad_args, r.returncode, r.stderr))
+    diff_out = os.path.join(workdir, 'diff.json')
+    r = run([args.linger, 'report', '--diff', '--format=json', '-o', diff_out, trace, trace])
+    check(r.returncode == 0 and json.load(open(diff_out)).get('before') is not None, '--diff -o: no diff in the file')
+    missing = os.path.join(workdir, 'missing.trace')
+    untouched = os.path.join(workdir, 'untouched.html')
+    with open(untouched, 'w') as f:
+        f.write('keep')
+    r = run([args.linger, 'report', '--format=html', '-o', untouched, missing])
+    check(r.returncode == 1 and open(untouched).read() == 'keep',
+          'a trace that cannot be read must leave -o FILE alone (exit %d)' % r.returncode)
     r = run([args.linger, 'report', '--format=png', trace])
     check(r.returncode == 2 and b'linger: error: unknown report format' in r.stderr,
           'unknown format: exit %d, stderr %r' % (r.returncode, r.stderr))
