@@ -284,7 +284,7 @@ linger_report_dot (const LingerAnalysis *a,
 
   g_string_append (out, "digraph linger {\n"
                         "  graph [rankdir=LR, fontname=\"Helvetica\", fontsize=12, labelloc=t, label=");
-  linger_dot_append_string (out, title, 0);
+  linger_dot_append_string (out, title, 3 * MAX_LABEL_CHARS);
   g_string_append (out, "];\n"
                         "  node [fontname=\"Helvetica\", fontsize=10];\n"
                         "  edge [fontname=\"Helvetica\", fontsize=9];\n");
@@ -299,7 +299,7 @@ linger_report_dot (const LingerAnalysis *a,
       g_autofree char *cluster = cluster_title (i, f);
 
       g_string_append_printf (out, "  subgraph cluster_%u {\n    label=", i);
-      linger_dot_append_string (out, cluster, 0);
+      linger_dot_append_string (out, cluster, 3 * MAX_LABEL_CHARS);
       g_string_append_printf (out, ";\n    style=\"rounded\"; color=\"%s\"; penwidth=2; fontcolor=\"%s\";\n",
                               severity_color (f->severity), severity_color (f->severity));
       if (f->objects->len == 0)

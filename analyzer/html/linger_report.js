@@ -105,7 +105,7 @@
     var total = 0;
     var rows = [
       ['trace', t.path],
-      ['program', t.program + (t.argv && t.argv.length > 1 ? '  ' + t.argv.slice(1).join(' ') : '')],
+      ['program', (t.program || '?') + (t.argv && t.argv.length > 1 ? '  ' + t.argv.slice(1).join(' ') : '')],
       ['pid', t.pid],
       ['python', t.python || 'unknown'],
       ['snapshot', t.snapshot ? '#' + t.snapshot.id + ' (' + t.snapshot.reason + '), ' + t.objects + ' objects'
