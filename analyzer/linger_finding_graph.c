@@ -210,9 +210,10 @@ match_back (Matcher *m,
             guint32  node,
             guint    index)
 {
-  /* Steps are few: the key packs the node and the step index. */
-  gpointer key = (gpointer) (((guint64) node << 16 | index) + 1);
-  MatchResult *known = g_hash_table_lookup (m->memo, key);
+  /* Steps are few (fewer than 0xffff): the key packs the node and the
+   * step index. */
+  gint64 packed = (gint64) ((guint64) node << 16 | index);
+  MatchResult *known = g_hash_table_lookup (m->memo, &packed);
   MatchResult result;
 
   if (known != NULL)
@@ -221,7 +222,12 @@ match_back (Matcher *m,
    * search then stops). */
   known = g_new0 (MatchResult, 1);
   known->best = index;
-  g_hash_table_insert (m->memo, key, known);
+  {
+    gint64 *stored = g_new (gint64, 1);
+
+    *stored = packed;
+    g_hash_table_insert (m->memo, stored, known);
+  }
   result = match_back_uncached (m, node, index);
   *known = result;
   return result;
@@ -251,7 +257,7 @@ match_path (LingerFindingGraphs *graphs,
             gboolean            *ret_exact)
 {
   const LingerGraph *graph = graphs->analysis->graph;
-  g_autoptr(GHashTable) memo = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
+  g_autoptr(GHashTable) memo = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
   Matcher m = { graphs, graph, f->path, memo };
   guint last;
   guint best = G_MAXUINT;
