@@ -277,10 +277,19 @@ linger_report_dot (const LingerAnalysis *a,
                    GString              *out)
 {
   g_autoptr(LingerFindingGraphs) graphs = linger_finding_graphs_new (a);
+  guint n_drawn = MIN (a->findings->len, LINGER_DOT_MAX_FINDINGS);
   g_autofree char *title = g_strdup_printf ("linger: %s (pid %u): %u finding%s",
                                             a->trace->program != NULL ? a->trace->program : "?",
                                             a->trace->pid, a->findings->len,
                                             a->findings->len == 1 ? "" : "s");
+
+  if (n_drawn < a->findings->len)
+    {
+      char *more = g_strdup_printf ("%s, the first %u drawn (the JSON report has them all)", title, n_drawn);
+
+      g_free (title);
+      title = more;
+    }
 
   g_string_append (out, "digraph linger {\n"
                         "  graph [rankdir=LR, fontname=\"Helvetica\", fontsize=12, labelloc=t, label=");
@@ -293,7 +302,7 @@ linger_report_dot (const LingerAnalysis *a,
 
   /* Graphviz stacks the clusters of a left-to-right graph from the bottom
    * up: the first finding, written last, is drawn at the top. */
-  for (guint i = a->findings->len; i-- > 0; )
+  for (guint i = n_drawn; i-- > 0; )
     {
       const LingerFinding *f = g_ptr_array_index (a->findings, i);
       g_autofree char *cluster = cluster_title (i, f);

@@ -15,6 +15,11 @@
 
 G_BEGIN_DECLS
 
+/* Graphviz takes seconds to lay out a couple of hundred clusters and
+ * minutes for a thousand (`--all` on a large program): beyond this many
+ * findings, only the first are drawn and the graph's title says so. */
+#define LINGER_DOT_MAX_FINDINGS 200
+
 /* Appends the dot text of @analysis' findings to @out. */
 void linger_report_dot              (const LingerAnalysis *analysis,
                                      GString              *out);

@@ -271,6 +271,19 @@ def main():
             check("['call\"back\\" in joined, 'hostile: the dict key with a quote and a backslash is lost')
             check(re.search(r'[\x00-\x08\x0b-\x1f]', dot_text) is None, 'hostile: a control character in the dot text')
 
+        # Many findings (--all): only the first 200 are drawn, and said so.
+        many = os.path.join(workdir, 'many.py')
+        with open(many, 'w') as f:
+            f.write('class C:\n    def __init__(self):\n        self.cb = self.m\n'
+                    '    def m(self):\n        pass\n\nkeep = [C() for _ in range(230)]\n')
+        trace = make_trace(args, workdir, 'many', many, ['--no-alloc'])
+        n = len(json.loads(report(args, trace, '--all', '--format=json'))['findings'])
+        dot_text = report(args, trace, '--all', '--format=dot').decode()
+        check(n >= 230 and dot_text.count('subgraph cluster_') == 200,
+              'many: %d clusters for %d findings, expected 200' % (dot_text.count('subgraph cluster_'), n))
+        check('%d findings, the first 200 drawn' % n in dot_text, 'many: the title does not say what is left out')
+        print('ok: many: %d findings, 200 clusters' % n)
+
         if 'finalize_bound_method' in checked:
             check_svg_and_output(args, workdir, checked['finalize_bound_method'][0])
     finally:
