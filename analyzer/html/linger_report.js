@@ -215,9 +215,9 @@
       tr.appendChild(el('td', { 'class': 'num', 'title': findingBytes(f) + ' bytes' }, bytes(findingBytes(f))));
       var more = el('tr', { 'class': 'details', 'data-index': i });
       more.hidden = true;
-      var td = el('td', { colspan: '6' });
-      td.appendChild(details(f));
-      more.appendChild(td);
+      /* Filled on first opening: a trace reported with --all can have
+       * thousands of findings. */
+      more.appendChild(el('td', { colspan: '6' }));
       tr.addEventListener('click', function () { toggle(i); });
       tr.addEventListener('keydown', function (ev) {
         if (ev.key === 'Enter' || ev.key === ' ') {
@@ -239,6 +239,9 @@
   function toggle(i) {
     var rows = rowsByIndex[i];
     var open = rows[1].hidden;
+    if (open && !rows[1].firstChild.firstChild) {
+      rows[1].firstChild.appendChild(details(findings[i]));
+    }
     rows[1].hidden = !open;
     rows[0].classList.toggle('expanded', open);
     if (open) {
