@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <glib.h>
-#include <glib/gstdio.h>
 
 #include "linger_analysis.h"
 #include "linger_config.h"
@@ -105,75 +104,27 @@ write_output (const GString *text,
               const char    *path)
 {
   FILE *file;
+  gboolean ok;
   int saved;
 
   if (path == NULL)
     return write_stdout (text);
+  errno = 0;
   file = fopen (path, "wb");
-  if (file == NULL)
+  ok = file != NULL && fwrite (text->str, 1, text->len, file) == text->len;
+  saved = errno;
+  /* A full disk may only show when the buffer is flushed. */
+  if (file != NULL && fclose (file) != 0 && ok)
     {
+      ok = FALSE;
       saved = errno;
-      g_printerr ("linger: error: cannot write the report to %s: %s\n", path, g_strerror (saved));
-      return EXIT_FAILURE;
     }
-  if (fwrite (text->str, 1, text->len, file) != text->len || fflush (file) != 0)
-    {
-      saved = errno;
-      fclose (file);
-      g_printerr ("linger: error: cannot write the report to %s: %s\n", path, g_strerror (saved));
-      return EXIT_FAILURE;
-    }
-  if (fclose (file) != 0)
-    {
-      saved = errno;
-      g_printerr ("linger: error: cannot write the report to %s: %s\n", path, g_strerror (saved));
-      return EXIT_FAILURE;
-    }
-  return EXIT_SUCCESS;
-}
-
-/* --format=svg: the dot text drawn by Graphviz's dot, through a temporary
- * file (no pipe to keep fed while reading the other one). */
-static int
-dot_to_svg (const GString *dot_text,
-            GString       *svg)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *dot = g_find_program_in_path ("dot");
-  g_autofree char *input = NULL;
-  g_autofree char *output = NULL;
-  g_autofree char *errors = NULL;
-  char *argv[4];
-  int fd;
-  int status = 0;
-  gboolean ok;
-
-  if (dot == NULL)
-    return fail ("--format=svg needs Graphviz's `dot` (apt-get install graphviz), or use --format=dot");
-  fd = g_file_open_tmp ("linger-XXXXXX.dot", &input, &error);
-  if (fd < 0)
-    return fail (error->message);
-  close (fd);
-  if (!g_file_set_contents (input, dot_text->str, dot_text->len, &error))
-    {
-      g_unlink (input);
-      return fail (error->message);
-    }
-  argv[0] = dot;
-  argv[1] = (char *) "-Tsvg";
-  argv[2] = input;
-  argv[3] = NULL;
-  ok = g_spawn_sync (NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &output, &errors, &status, &error);
-  g_unlink (input);
   if (!ok)
-    return fail (error->message);
-  if (!g_spawn_check_exit_status (status, NULL))
     {
-      g_printerr ("linger: error: %s -Tsvg failed: %s\n", dot,
-                  errors != NULL && *errors != '\0' ? g_strstrip (errors) : "no message");
+      g_printerr ("linger: error: cannot write the report to %s: %s\n", path,
+                  saved != 0 ? g_strerror (saved) : "write error");
       return EXIT_FAILURE;
     }
-  g_string_append (svg, output);
   return EXIT_SUCCESS;
 }
 
@@ -315,13 +266,8 @@ cmd_report (int    argc,
     linger_report_dot (analysis, out);
   else if (svg)
     {
-      g_autoptr(GString) dot_text = g_string_new (NULL);
-      int status;
-
-      linger_report_dot (analysis, dot_text);
-      status = dot_to_svg (dot_text, out);
-      if (status != EXIT_SUCCESS)
-        return status;
+      if (!linger_report_svg (analysis, out, &error))
+        return fail (error->message);
     }
   else if (html)
     linger_report_html (analysis, out);

@@ -2,6 +2,9 @@
 #include "linger_report_dot.h"
 
 #include <string.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
 
 #include "linger_finding_graph.h"
 
@@ -325,4 +328,54 @@ linger_report_dot (const LingerAnalysis *a,
       g_string_append (out, "  }\n");
     }
   g_string_append (out, "}\n");
+}
+
+/* Through a temporary file: no pipe to keep fed while reading the other. */
+gboolean
+linger_report_svg (const LingerAnalysis  *a,
+                   GString               *out,
+                   GError               **error)
+{
+  g_autoptr(GString) dot_text = g_string_new (NULL);
+  g_autofree char *dot = g_find_program_in_path ("dot");
+  g_autofree char *input = NULL;
+  g_autofree char *svg = NULL;
+  g_autofree char *errors = NULL;
+  char *argv[4];
+  int fd;
+  int status = 0;
+  gboolean ok;
+
+  if (dot == NULL)
+    {
+      g_set_error_literal (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+                           "--format=svg needs Graphviz's `dot` (apt-get install graphviz), or use --format=dot");
+      return FALSE;
+    }
+  linger_report_dot (a, dot_text);
+  fd = g_file_open_tmp ("linger-XXXXXX.dot", &input, error);
+  if (fd < 0)
+    return FALSE;
+  close (fd);
+  if (!g_file_set_contents (input, dot_text->str, dot_text->len, error))
+    {
+      g_unlink (input);
+      return FALSE;
+    }
+  argv[0] = dot;
+  argv[1] = (char *) "-Tsvg";
+  argv[2] = input;
+  argv[3] = NULL;
+  ok = g_spawn_sync (NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &svg, &errors, &status, error);
+  g_unlink (input);
+  if (!ok)
+    return FALSE;
+  if (!g_spawn_check_exit_status (status, NULL))
+    {
+      g_set_error (error, G_SPAWN_ERROR, G_SPAWN_ERROR_FAILED, "%s -Tsvg failed: %s", dot,
+                   errors != NULL && *errors != '\0' ? g_strstrip (errors) : "no message");
+      return FALSE;
+    }
+  g_string_append (out, svg);
+  return TRUE;
 }

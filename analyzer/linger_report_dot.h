@@ -24,6 +24,13 @@ G_BEGIN_DECLS
 void linger_report_dot              (const LingerAnalysis *analysis,
                                      GString              *out);
 
+/* Appends the SVG that Graphviz's `dot -Tsvg` draws of the dot text to
+ * @out.  Returns FALSE with @error set when `dot` is not on PATH (its
+ * message says so and how to get it) or fails. */
+gboolean linger_report_svg          (const LingerAnalysis  *analysis,
+                                     GString               *out,
+                                     GError               **error);
+
 /* Appends @text as a dot double-quoted string: quotes and backslashes
  * escaped, a newline as dot's line break, other control characters and
  * invalid UTF-8 as U+FFFD, cut to @max_chars characters with an ellipsis

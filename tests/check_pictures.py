@@ -159,6 +159,10 @@ def check_svg_and_output(args, workdir, trace):
     r = run([args.linger, 'report', '--format=html', '-o', bad, trace])
     check(r.returncode == 1 and r.stderr.decode().startswith('linger: error: cannot write the report to ' + bad + ': ')
           and r.stderr.count(b'\n') == 1, 'unwritable -o: exit %d, stderr %r' % (r.returncode, r.stderr))
+    if os.path.exists('/dev/full'):
+        r = run([args.linger, 'report', '--format=dot', '-o', '/dev/full', trace])
+        check(r.returncode == 1 and r.stderr.startswith(b'linger: error: cannot write the report to /dev/full: '),
+              'a full disk: exit %d, stderr %r' % (r.returncode, r.stderr))
     for bad_args in (['--diff', '--format=dot'], ['--diff', '--format=html'], ['--format=html', '-o', '']):
         r = run([args.linger, 'report'] + bad_args + [trace])
         check(r.returncode == 2 and r.stderr.startswith(b'linger: error: ') and r.stderr.count(b'\n') == 1,
