@@ -13,6 +13,8 @@
 #include "linger_config.h"
 #include "linger_progress.h"
 #include "linger_policy.h"
+#include "linger_report_dot.h"
+#include "linger_report_html.h"
 #include "linger_report_json.h"
 #include "linger_report_text.h"
 #include "linger_run.h"
@@ -250,6 +252,36 @@ default_trace (char   ***files,
   return TRUE;
 }
 
+/* -o/--output FILE: created or truncated; standard output without. */
+static int
+write_output (const GString *text,
+              const char    *path)
+{
+  FILE *file;
+  gboolean ok;
+  int saved;
+
+  if (path == NULL)
+    return write_stdout (text);
+  errno = 0;
+  file = fopen (path, "wb");
+  ok = file != NULL && fwrite (text->str, 1, text->len, file) == text->len;
+  saved = errno;
+  /* A full disk may only show when the buffer is flushed. */
+  if (file != NULL && fclose (file) != 0 && ok)
+    {
+      ok = FALSE;
+      saved = errno;
+    }
+  if (!ok)
+    {
+      g_printerr ("linger: error: cannot write the report to %s: %s\n", path,
+                  saved != 0 ? g_strerror (saved) : "write error");
+      return EXIT_FAILURE;
+    }
+  return EXIT_SUCCESS;
+}
+
 /* "I,J": two snapshot ids. */
 static gboolean
 parse_snapshot_ids (const char *text,
@@ -274,7 +306,8 @@ static int
 report_diff (char                        **files,
              const char                   *snapshots,
              const LingerFindingsOptions  *options,
-             gboolean                      json)
+             gboolean                      json,
+             const char                   *output)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(LingerDiff) diff = NULL;
@@ -296,8 +329,8 @@ report_diff (char                        **files,
   if (json)
     linger_report_json_diff (diff, out);
   else
-    linger_report_text_diff (diff, use_color (), out);
-  return write_stdout (out);
+    linger_report_text_diff (diff, output == NULL && use_color (), out);
+  return write_output (out, output);
 }
 
 /* --suppressions files, then ./.linger-suppressions (unless
@@ -341,6 +374,7 @@ cmd_report (int    argc,
             char **argv)
 {
   g_autofree char *format = NULL;
+  g_autofree char *output = NULL;
   gboolean all = FALSE;
   gboolean diff = FALSE;
   g_autofree char *snapshots = NULL;
@@ -364,9 +398,14 @@ cmd_report (int    argc,
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(LingerAnalysis) analysis = NULL;
   g_autoptr(GString) out = NULL;
-  gboolean json;
+  gboolean json = FALSE;
+  gboolean dot = FALSE;
+  gboolean svg = FALSE;
+  gboolean html = FALSE;
   const GOptionEntry entries[] = {
-    { "format", 'f', 0, G_OPTION_ARG_STRING, &format, "Output format: text (default) or json", "FORMAT" },
+    { "format", 'f', 0, G_OPTION_ARG_STRING, &format,
+      "Output format: text (default), json, dot, svg or html", "FORMAT" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write the report to FILE, not standard output", "FILE" },
     { "all", 'a', 0, G_OPTION_ARG_NONE, &all, "List every instance, not one example per type", NULL },
     { "diff", 'd', 0, G_OPTION_ARG_NONE, &diff, "What grew between two snapshots", NULL },
     { "snapshots", 0, 0, G_OPTION_ARG_STRING, &snapshots, "With --diff: the ids of the two snapshots", "I,J" },
@@ -404,8 +443,16 @@ cmd_report (int    argc,
     json = FALSE;
   else if (strcmp (format, "json") == 0)
     json = TRUE;
+  else if (strcmp (format, "dot") == 0)
+    dot = TRUE;
+  else if (strcmp (format, "svg") == 0)
+    svg = TRUE;
+  else if (strcmp (format, "html") == 0)
+    html = TRUE;
   else
-    return usage_error ("unknown report format '%s' (use text or json)", format);
+    return usage_error ("unknown report format '%s' (use text, json, dot, svg or html)", format);
+  if (output != NULL && *output == '\0')
+    return usage_error ("--output needs a file name");
 
   if (!default_trace (&files, &error))
     return fail (error->message);
@@ -423,7 +470,9 @@ cmd_report (int    argc,
     {
       LingerFindingsOptions diff_options = { .ungrouped = all, .instances = instances, .live_cycles = live_cycles };
 
-      return report_diff (files, snapshots, &diff_options, json);
+      if (dot || svg || html)
+        return usage_error ("report --diff writes text or json, not %s", format);
+      return report_diff (files, snapshots, &diff_options, json, output);
     }
   if (snapshots != NULL)
     return usage_error ("--snapshots goes with --diff");
@@ -454,9 +503,19 @@ cmd_report (int    argc,
     }
   if (json)
     linger_report_json (analysis, out);
+  else if (dot)
+    linger_report_dot (analysis, out);
+  else if (svg)
+    {
+      if (!linger_report_svg (analysis, out, &error))
+        return fail (error->message);
+    }
+  else if (html)
+    linger_report_html (analysis, out);
   else
-    linger_report_text_full (analysis, use_color (), stacks ? G_MAXUINT : LINGER_REPORT_DEFAULT_FRAMES, out);
-  status = write_stdout (out);
+    linger_report_text_full (analysis, output == NULL && use_color (),
+                             stacks ? G_MAXUINT : LINGER_REPORT_DEFAULT_FRAMES, out);
+  status = write_output (out, output);
   /* JSON has them in "unused_suppressions". */
   if (!json)
     linger_policy_warn_unused (analysis->filtered);

@@ -46,6 +46,26 @@ if [ "$(id -u)" -eq 0 ]; then
     done
 fi
 
+# Optional as well: Graphviz for `linger report --format=svg`, and a
+# headless Chromium with its driver for the tests of the HTML report
+# (meson test --suite pictures), which skip without them.
+PICTURE_PACKAGES="graphviz chromium chromium-driver"
+if [ "$(id -u)" -eq 0 ]; then
+    picture_missing=
+    for p in $PICTURE_PACKAGES; do
+        if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+            picture_missing="$picture_missing $p"
+        fi
+    done
+    if [ -n "$picture_missing" ]; then
+        echo "quickstart: installing the optional$picture_missing (svg pictures, tests of the HTML report)"
+        # shellcheck disable=SC2086
+        { [ -n "$missing" ] || apt-get update; } &&
+            DEBIAN_FRONTEND=noninteractive apt-get install -y $picture_missing ||
+            echo "quickstart: could not install$picture_missing; --format=svg and the pictures tests need them"
+    fi
+fi
+
 # Under sudo, build as the user who called it, so that build/ stays theirs.
 as_user() {
     if [ "$(id -u)" -eq 0 ] && [ -n "${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ]; then
