@@ -65,6 +65,7 @@ record_type_name (guint16 type)
     case LINGER_REC_MESSAGE: return "MESSAGE";
     case LINGER_REC_ATEXIT: return "ATEXIT";
     case LINGER_REC_OBJECT_SITES: return "OBJECT_SITES";
+    case LINGER_REC_SNAPSHOT_LABEL: return "SNAPSHOT_LABEL";
     case LINGER_REC_ALLOC_INFO: return "ALLOC_INFO";
     case LINGER_REC_MODULES: return "MODULES";
     case LINGER_REC_NATIVE_STACK: return "NATIVE_STACK";
@@ -482,6 +483,40 @@ read_snapshot_end (Reader       *r,
   s->status = e.status;
   s->duration_ns = e.duration_ns;
   r->open = NULL;
+  return TRUE;
+}
+
+/* Format 1.3: the label of the snapshot that just ended. */
+static gboolean
+read_snapshot_label (Reader       *r,
+                     const guint8 *rec,
+                     guint32       size,
+                     gsize         offset,
+                     GError      **error)
+{
+  linger_rec_snapshot_label l;
+  LingerSnapshot *s;
+
+  if (size < sizeof l)
+    return corrupt (error, offset, LINGER_REC_SNAPSHOT_LABEL, "size %u is smaller than the record", size);
+  memcpy (&l, rec, sizeof l);
+  if (r->open != NULL)
+    return corrupt (error, offset, LINGER_REC_SNAPSHOT_LABEL,
+                    "snapshot %u is labelled while snapshot %u is open", l.snapshot_id, r->open->id);
+  s = r->trace->snapshots->len > 0
+        ? g_ptr_array_index (r->trace->snapshots, r->trace->snapshots->len - 1) : NULL;
+  if (s == NULL || s->id != l.snapshot_id)
+    return corrupt (error, offset, LINGER_REC_SNAPSHOT_LABEL,
+                    "label for snapshot %u, which is not the last snapshot", l.snapshot_id);
+  if (s->label != NULL)
+    return corrupt (error, offset, LINGER_REC_SNAPSHOT_LABEL,
+                    "snapshot %u is labelled twice", l.snapshot_id);
+  if (l.label == LINGER_STRING_NONE)
+    return corrupt (error, offset, LINGER_REC_SNAPSHOT_LABEL,
+                    "snapshot %u has an empty label id", l.snapshot_id);
+  if (!check_string (r, l.label, "snapshot label", offset, LINGER_REC_SNAPSHOT_LABEL, error))
+    return FALSE;
+  s->label = linger_trace_string (r->trace, l.label);
   return TRUE;
 }
 
@@ -1020,6 +1055,7 @@ read_record (Reader       *r,
     case LINGER_REC_LIVE_BLOCKS:
       return read_alloc_batch (r, type, rec, size, offset, error);
     case LINGER_REC_SNAPSHOT_END: return read_snapshot_end (r, rec, size, offset, error);
+    case LINGER_REC_SNAPSHOT_LABEL: return read_snapshot_label (r, rec, size, offset, error);
     case LINGER_REC_MESSAGE: return read_message (r, rec, size, offset, error);
     case LINGER_REC_END: return read_end (r, rec, size, offset, error);
     default:

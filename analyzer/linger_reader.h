@@ -31,6 +31,10 @@ typedef struct
   guint32     id;             /* snapshot_id of SNAPSHOT_BEGIN */
   guint32     reason;         /* linger_snapshot_reason */
   guint64     time_ns;
+  /* From SNAPSHOT_LABEL (format 1.3): what the program named it, e.g. the
+   * pytest test that had just ended; NULL if unlabelled.  Owned by the
+   * trace. */
+  const char *label;
   /* From SNAPSHOT_END; status stays PARTIAL and closed FALSE when the
    * trace ends before it. */
   gboolean    closed;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "linger_alloc.h"
+#include "linger_module.h"
 #include "linger_output.h"
 #include "linger_pyalloc.h"
 #include "linger_py_layout.h"
@@ -100,19 +101,33 @@ debug_hooks_expected (void)
 /* ------------------------------------------------------------------ */
 /* Snapshots */
 
-static void
-take_snapshot (uint32_t reason)
+/* Returns the snapshot's id, 0 if none could be written. */
+static uint32_t
+take_snapshot (uint32_t reason, const char *label, size_t label_len)
 {
   linger_writer *w = linger_output_begin ();
   if (w == NULL)
-    return;
+    return 0;
   in_shim++;
   linger_pyalloc_validate ();
   /* Sites first, so the snapshot's OBJECT_SITES never refer forward. */
   linger_alloc_flush (w, false);
-  linger_snapshot_take (w, next_snapshot_id++, reason);
+  uint32_t id = next_snapshot_id++;
+  linger_snapshot_take (w, id, reason);
+  if (label != NULL)
+    linger_writer_snapshot_label (w, id, label, label_len);
   in_shim--;
   linger_output_end ();
+  return id;
+}
+
+uint32_t
+linger_python_snapshot_now (const char *label, size_t label_len)
+{
+  /* After the exit snapshot the trace's last word on the heap is said. */
+  if (!python_ok || exit_snapshot_taken)
+    return 0;
+  return take_snapshot (LINGER_SNAPSHOT_ON_API, label, label_len);
 }
 
 static lpy_object *
@@ -127,7 +142,7 @@ static void
 trigger_snapshot (unsigned reason)
 {
   if (!exit_snapshot_taken)
-    take_snapshot (reason);
+    take_snapshot (reason, NULL, 0);
 }
 
 /* Registered with threading._register_atexit (3.9+). */
@@ -138,7 +153,7 @@ exit_snapshot_cb (lpy_object *self, lpy_object *unused)
     {
       exit_snapshot_taken = true;
       linger_trigger_stop ();
-      take_snapshot (LINGER_SNAPSHOT_AT_EXIT);
+      take_snapshot (LINGER_SNAPSHOT_AT_EXIT, NULL, 0);
       linger_alloc_set_phase (LINGER_PHASE_SHUTDOWN);
     }
   return return_none ();
@@ -267,6 +282,8 @@ audit_hook (const char *event, lpy_object *args, void *data)
   in_shim++;
   linger_alloc_set_phase (LINGER_PHASE_RUNNING);
   install_exit_trigger ();
+  /* `import _linger` for the pytest plugin; nothing else changes. */
+  linger_module_register ();
   linger_pyalloc_start ();
   validate_pending = linger_pyalloc_active ();
   in_shim--;

@@ -10,10 +10,18 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 /* Constructor time.  Does nothing in a process without CPython. */
 /* Returns true if the process is CPython (supported or not). */
 bool linger_python_init (void);
+
+/* A snapshot now (reason ON_API), labelled if label is not NULL, for the
+ * _linger module: the caller holds the GIL and runs no Python code until
+ * it returns.  Returns the snapshot id, 0 if none was taken (the exit
+ * snapshot was, or the trace cannot be written). */
+uint32_t linger_python_snapshot_now (const char *label, size_t label_len);
 
 /* After fork() in the child. */
 void linger_python_fork_child (void);
