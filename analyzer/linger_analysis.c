@@ -1,6 +1,8 @@
 /* linger_analysis.c: a trace, its snapshot, graph and findings. */
 #include "linger_analysis.h"
 
+#include "linger_attribution.h"
+
 static LingerAnalysis *
 analyse (LingerTrace                 *trace,
          LingerSnapshot              *snapshot,
@@ -30,6 +32,10 @@ linger_analysis_new_for_trace_with_options (LingerTrace                 *trace,
                                             const LingerFindingsOptions *options)
 {
   LingerAnalysis *a = analyse (trace, linger_trace_pick_snapshot (trace), options);
+
+  /* Which test created what, when the pytest plugin labelled snapshots. */
+  if (a->snapshot != NULL)
+    linger_attribution_apply (trace, a->snapshot, a->findings);
 
   /* Leaks and what the GC freed concern the whole run: the report of a
    * trace has them, a diff of two snapshots does not. */
