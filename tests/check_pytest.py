@@ -180,7 +180,30 @@ def check_plugin(args):
             check('  %s: 1 finding\n' % nodeid in summary[1], 'the summary lists %s with 1 finding' % nodeid)
         check('test_clean.py' not in summary[1], 'the summary lists no test of test_clean.py')
 
-        # 3. Without the shim: inert.
+        # 3. --linger-snapshots=marked: two snapshots per marked test; the
+        # marked leak still fails, and what unmarked tests created is not
+        # blamed on a marked one.
+        trace_m = os.path.join(tmp, 'marked.trace')
+        junit_m = os.path.join(tmp, 'junit-marked.xml')
+        p = run([args.linger, 'run', '--output', trace_m, '--', args.python, '-m', 'pytest',
+                 '-p', 'linger.pytest', '--linger-snapshots=marked', '--junitxml', junit_m, project],
+                env=env, cwd=tmp)
+        check(p.returncode == 1, '--linger-snapshots=marked: exit status 1 (got %d)' % p.returncode)
+        outcomes, _ = junit_outcomes(junit_m)
+        failed = sorted(n for n, s in outcomes.items() if s != 'passed')
+        check(failed == [FAILING], '--linger-snapshots=marked: exactly %s fails (%s)' % (FAILING, failed))
+        check('linger: 4 snapshots' in p.stdout, '--linger-snapshots=marked: 4 snapshots')
+        r = run([args.linger, 'report', '--format=json', trace_m], env=base_env(), cwd=tmp)
+        report = json.loads(r.stdout)
+        created = {f['objects'][0]['type']: f.get('created_by') for f in report['findings'] if f.get('objects')}
+        check(created.get('test_leaky.MarkedResource') == FAILING
+              and created.get('test_leaky.Handler') == 'test_leaky.py::test_marked_clean',
+              '--linger-snapshots=marked: the marked tests\' findings are theirs')
+        check(created.get('test_leaky.Resource') == '<before> ' + FAILING,
+              '--linger-snapshots=marked: an unmarked test\'s finding goes to "<before> ..." (%r)'
+              % created.get('test_leaky.Resource'))
+
+        # 4. Without the shim: inert.
         junit2 = os.path.join(tmp, 'junit2.xml')
         p = run([args.python, '-m', 'pytest', '-p', 'linger.pytest', '--junitxml', junit2, project],
                 env=env, cwd=tmp)
