@@ -21,7 +21,10 @@ plugin: samples/pytest_project, copied to a temporary directory, under
     the per-test summary lists the four tests;
   - without the shim, the same run passes every test (the plugin is
     inert, the marked leak passes) and says "linger: shim not loaded".
-  Skipped (77) when PY has no pytest.
+  Skipped (77) when PY has no pytest.  With --borrow-pytest DIR (Debian's
+  /usr/lib/python3/dist-packages), an interpreter without pytest borrows
+  that pure-Python pytest and its dependencies (pyenv 3.11-3.13 can; 3.8
+  to 3.10 lack its backports and are skipped).
 
 module: the `_linger` module on its own, with the shim preloaded:
   importable only under the shim; snapshot(label) returns increasing ids,
@@ -112,18 +115,41 @@ def junit_outcomes(path):
     return outcomes, messages
 
 
-def check_plugin(args):
+BORROWED = ['_pytest', 'pytest', 'pluggy', 'iniconfig', 'packaging', 'py', 'py.py', 'attr', 'attrs']
+
+
+def pytest_path(args, tmp):
+    """'' if PY has pytest, else a directory of links to the borrowed one."""
     probe = run([args.python, '-c', 'import pytest'], env=base_env())
-    if probe.returncode != 0:
+    if probe.returncode == 0:
+        return ''
+    if not args.borrow_pytest:
         raise Skip('%s has no pytest' % args.python)
+    farm = os.path.join(tmp, 'borrowed')
+    os.mkdir(farm)
+    for name in BORROWED:
+        src = os.path.join(args.borrow_pytest, name)
+        if os.path.exists(src):
+            os.symlink(src, os.path.join(farm, name))
+    env = base_env()
+    env['PYTHONPATH'] = farm
+    probe = run([args.python, '-m', 'pytest', '--version'], env=env)
+    if probe.returncode != 0:
+        raise Skip('%s cannot run the pytest of %s: %s' % (args.python, args.borrow_pytest,
+                                                           probe.stderr.strip().splitlines()[-1:]))
+    return farm
+
+
+def check_plugin(args):
     tmp = tempfile.mkdtemp(prefix='linger-pytest-')
     try:
+        borrowed = pytest_path(args, tmp)
         project = os.path.join(tmp, 'project')
         shutil.copytree(PROJECT, project, ignore=shutil.ignore_patterns('__pycache__', '.pytest_cache'))
         trace = os.path.join(tmp, 'pytest.trace')
         junit = os.path.join(tmp, 'junit.xml')
         env = base_env()
-        env['PYTHONPATH'] = PLUGIN_PATH
+        env['PYTHONPATH'] = PLUGIN_PATH + (':' + borrowed if borrowed else '')
 
         # 1. Under the shim.
         p = run([args.linger, 'run', '--output', trace, '--', args.python, '-m', 'pytest',
@@ -369,6 +395,8 @@ def main():
     ap.add_argument('--shim', required=True)
     ap.add_argument('--python', default='/usr/bin/python3')
     ap.add_argument('--check', choices=['plugin', 'module'], required=True)
+    ap.add_argument('--borrow-pytest', metavar='DIR',
+                    help='where to borrow a pure-Python pytest from when PY has none')
     args = ap.parse_args()
     args.linger = os.path.abspath(args.linger)
     args.shim = os.path.abspath(args.shim)
