@@ -172,18 +172,29 @@ LINGER_STATIC_ASSERT (sizeof (linger_rec_snapshot_begin) == 24, "snapshot begin 
 
 /* SNAPSHOT_LABEL (minor 3): names a snapshot the program asked for
  * (_linger.snapshot(label), e.g. the pytest node id of the test that just
- * ended).  Written after that snapshot's SNAPSHOT_END and before the next
- * SNAPSHOT_BEGIN, at most once per snapshot.  A record of its own rather
- * than a field of SNAPSHOT_BEGIN, which has no room left: readers of
- * 1.0-1.2 step over it. */
+ * ended).  Written right before that snapshot's SNAPSHOT_BEGIN, so a
+ * snapshot is never seen without what the label says about it.  A record
+ * of its own rather than a field of SNAPSHOT_BEGIN, which has no room
+ * left: readers of 1.0-1.2 step over it. */
+enum
+{
+  /* The snapshot lists the objects the cyclic GC tracks and their sites,
+   * nothing else (no references, roots, finalizers, weak references):
+   * enough to tell which objects existed, for attribution; never judged
+   * or compared. */
+  LINGER_SNAPSHOT_OBJECTS_ONLY = 1u << 0,
+};
+
 typedef struct
 {
   linger_record_header header;
-  uint32_t snapshot_id;    /* the snapshot that just ended */
+  uint32_t snapshot_id;    /* the snapshot that begins next */
   uint32_t label;          /* string id, never LINGER_STRING_NONE */
+  uint32_t flags;          /* LINGER_SNAPSHOT_OBJECTS_ONLY */
+  uint32_t padding;
 } linger_rec_snapshot_label;
 
-LINGER_STATIC_ASSERT (sizeof (linger_rec_snapshot_label) == 16, "snapshot label changed size");
+LINGER_STATIC_ASSERT (sizeof (linger_rec_snapshot_label) == 24, "snapshot label changed size");
 
 /* Batched records (OBJECTS, REFS, ROOTS, FINALIZERS, WEAKREFS) share this
  * head, followed by count entries of the record's entry type.  A batch

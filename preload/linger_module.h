@@ -6,6 +6,11 @@
  *   _linger.snapshot(label)  takes a snapshot now, in the calling thread,
  *                            labelled (str) or not (None); returns its id,
  *                            0 if none was taken (the exit snapshot was)
+ *   _linger.snapshot_objects(label)
+ *                            the same, but only the objects the cyclic GC
+ *                            tracks, without references (format 1.3
+ *                            LINGER_SNAPSHOT_OBJECTS_ONLY): enough for
+ *                            attribution, a third of the cost
  *   _linger.flush()          writes the buffered records, so the trace on
  *                            disk is readable up to here
  *   _linger.trace_path()     the trace file, or None if it cannot be written

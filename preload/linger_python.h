@@ -19,9 +19,10 @@ bool linger_python_init (void);
 
 /* A snapshot now (reason ON_API), labelled if label is not NULL, for the
  * _linger module: the caller holds the GIL and runs no Python code until
- * it returns.  Returns the snapshot id, 0 if none was taken (the exit
- * snapshot was, or the trace cannot be written). */
-uint32_t linger_python_snapshot_now (const char *label, size_t label_len);
+ * it returns.  objects_only (labelled only): the objects, not the graph
+ * (linger_snapshot_take).  Returns the snapshot id, 0 if none was taken
+ * (the exit snapshot was, or the trace cannot be written). */
+uint32_t linger_python_snapshot_now (const char *label, size_t label_len, bool objects_only);
 
 /* After fork() in the child. */
 void linger_python_fork_child (void);

@@ -256,6 +256,12 @@ try:
     out["typeerror"] = False
 except TypeError:
     out["typeerror"] = True
+out["objects_id"] = _linger.snapshot_objects("objects-only")
+try:
+    _linger.snapshot_objects(None)
+    out["objects_typeerror"] = False
+except TypeError:
+    out["objects_typeerror"] = True
 _linger.flush()
 r = subprocess.run([sys.argv[1], "report", "--format=json", out["trace"]],
                    stdout=subprocess.PIPE, universal_newlines=True, env={"PATH": "/usr/bin:/bin"})
@@ -309,7 +315,9 @@ def check_label_records(args, trace, tmp):
     with open(trace, 'rb') as f:
         data = f.read()
     offs = label_records(data)
-    check(len(offs) >= 2, 'the trace has %d SNAPSHOT_LABEL records' % len(offs))
+    check(len(offs) >= 3, 'the trace has %d SNAPSHOT_LABEL records' % len(offs))
+    flags = [struct.unpack_from('<I', data, off + 16)[0] for off in offs[:3]]
+    check(flags == [0, 0, 1], 'only the snapshot_objects() label says objects only (%s)' % flags)
 
     def report_of(blob, name):
         path = os.path.join(tmp, name)
@@ -325,8 +333,13 @@ def check_label_records(args, trace, tmp):
     bad = bytearray(data)
     struct.pack_into('<I', bad, offs[1] + 8, 1)
     r = report_of(bad, 'other-snapshot.trace')
-    check(r.returncode == 1 and 'not the last snapshot' in r.stderr,
+    check(r.returncode == 1 and 'which does not follow snapshot' in r.stderr,
           'a label for an earlier snapshot is an error: %s' % r.stderr.strip())
+    bad = bytearray(data)
+    struct.pack_into('<I', bad, offs[1] + 8, 9)
+    r = report_of(bad, 'later-snapshot.trace')
+    check(r.returncode == 1 and 'begins after a label for snapshot 9' in r.stderr,
+          'a label for another snapshot than the next one is an error: %s' % r.stderr.strip())
     bad = bytearray(data)
     struct.pack_into('<I', bad, offs[0] + 12, 0x7fffffff)
     r = report_of(bad, 'undefined-string.trace')
@@ -340,7 +353,7 @@ def check_label_records(args, trace, tmp):
     r = report_of(old, 'unknown-type.trace')
     check(r.returncode == 0 and 'labelled_snapshots' not in json.loads(r.stdout),
           'with the records unknown the trace reads, unlabelled')
-    r = report_of(data[:offs[0] + 12], 'cut.trace')
+    r = report_of(data[:offs[0] + 20], 'cut.trace')
     check(r.returncode == 0 and not json.loads(r.stdout)['trace']['complete'],
           'a trace cut inside a label record reads as incomplete')
 
@@ -367,21 +380,31 @@ def check_module(args):
         check(os.path.samefile(out['shim'], args.shim), 'shim_path() is the shim (%s)' % out['shim'])
         check(out['ids'] == [1, 2, 3], 'snapshot() returns ids 1, 2, 3 (got %s)' % out['ids'])
         check(out['typeerror'], 'snapshot(42) raises TypeError')
+        check(out['objects_id'] == 4, 'snapshot_objects() returns id 4 (got %s)' % out['objects_id'])
+        check(out['objects_typeerror'], 'snapshot_objects(None) raises TypeError')
+        # Judged on snapshot 3 (the last whole one): labels 1 and 3 count,
+        # the objects-only 4 comes after it.
         check(out['midrun_rc'] == 0 and out['midrun_labelled'] == 2,
-              'after flush() the running program\'s trace reads, with 2 labelled snapshots (%s, %s)'
+              'after flush() the running program\'s trace reads, judged on the last whole '
+              'snapshot, with 2 labelled snapshots up to it (%s, %s)'
               % (out['midrun_rc'], out['midrun_labelled']))
         r = run([args.linger, 'report', '--format=json', trace], env=base_env())
         check(r.returncode == 0, 'the finished trace reads')
         report = json.loads(r.stdout)
-        expect_labelled = 3 if 'after_subinterp' in out else 2
+        expect_labelled = 4 if 'after_subinterp' in out else 3
         check(report.get('labelled_snapshots') == expect_labelled,
               'the finished trace has %d labelled snapshots' % expect_labelled)
         check(report['trace']['complete'] and report['trace']['snapshot']['reason'] == 'at exit',
               'the finished trace is complete and judged on the exit snapshot')
         check_label_records(args, trace, tmp)
+        d = run([args.linger, 'report', '--diff', '--snapshots=1,4', trace], env=base_env())
+        check(d.returncode == 1 and 'lists objects only' in d.stderr,
+              '--diff refuses an objects-only snapshot: %s' % d.stderr.strip())
+        d = run([args.linger, 'report', '--diff', '--format=json', trace], env=base_env())
+        check(d.returncode == 0, '--diff compares the whole snapshots by default: %s' % d.stderr.strip())
         if 'subinterp' in out:
             check(out['subinterp'] == 'ok', 'a subinterpreter cannot import _linger (%s)' % out['subinterp'])
-            check(out['after_subinterp'] == 4, 'the main interpreter snapshots after it (id %s)'
+            check(out['after_subinterp'] == 5, 'the main interpreter snapshots after it (id %s)'
                   % out['after_subinterp'])
         else:
             print('note: no subinterpreter check on', args.python)
