@@ -517,7 +517,7 @@ write_by_test (Text                 *t,
       if (r->label != NULL)
         append_safe (t, r->label);
       else
-        g_string_append (t->out, "(not attributed: created after the last test)");
+        g_string_append (t->out, "(no test: created after the last one, or not listed by the GC)");
       g_string_append_printf (t->out, ": %u finding%s", r->findings, r->findings == 1 ? "" : "s");
       if (r->instances != r->findings)
         g_string_append_printf (t->out, " (%u instances)", r->instances);

@@ -19,7 +19,7 @@ test's report carries the finding.
 The snapshot after an unmarked test lists the objects only (which is all
 attribution needs: `_linger.snapshot_objects`), the one after a marked
 test is a whole one, whose findings the marker asks about.  Each still
-pauses the run (about 60 ms for a pytest process of 70,000 objects, a
+pauses the run (about 50 ms for a pytest process of 70,000 objects, a
 whole one about 200 ms) and adds to the trace (about 2 MB, a whole one
 8 MB).  With `--linger-snapshots=marked` only marked tests are
 snapshotted, once just before and once just after: fail_on keeps working,
