@@ -94,7 +94,7 @@ typedef struct
 typedef struct
 {
   linger_writer *w;
-  bool objects_only;     /* LINGER_SNAPSHOT_OBJECTS_ONLY: the list, no walk */
+  bool           objects_only; /* LINGER_SNAPSHOT_OBJECTS_ONLY: the list, no walk */
   bool           failed;
   const char    *why;
 
