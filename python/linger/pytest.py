@@ -13,8 +13,9 @@ before the first test, for what importing the test modules created.
 
 The marker `@pytest.mark.linger(fail_on=["finalizer-keepalive"])` fails
 that test when, after its teardown, a finding of one of those kinds (or
-severities: "error", "warning", "info"; or "any") was created by it.  The
-test's report carries the finding.
+severities: "error", "warning", "info"; or "any") was created by it; a
+bare `@pytest.mark.linger` means fail_on=["error"].  The test's report
+carries the finding.
 
 The snapshot after an unmarked test lists the objects only (which is all
 attribution needs: `_linger.snapshot_objects`), the one after a marked
@@ -47,6 +48,8 @@ except ImportError:
 COLLECTION_LABEL = "<collection>"
 BEFORE_LABEL = "<before> "
 
+SEVERITIES = {"info": 0, "warning": 1, "error": 2}
+
 
 def pytest_addoption(parser):
     group = parser.getgroup("linger", "linger (per-test attribution of leaks)")
@@ -57,8 +60,6 @@ def pytest_addoption(parser):
         help="under linger's shim, snapshot after each test (each, the default) or only "
         "around tests marked linger(fail_on=...) (marked: cheaper, only those are attributed)",
     )
-
-SEVERITIES = {"info": 0, "warning": 1, "error": 2}
 
 
 def pytest_configure(config):
