@@ -3,6 +3,7 @@
 
 #include "linger_progress.h"
 #include "linger_policy.h"
+#include "linger_attribution.h"
 
 static LingerAnalysis *
 analyse (LingerTrace                 *trace,
@@ -38,6 +39,10 @@ linger_analysis_new_for_trace_with_options (LingerTrace                 *trace,
                                             const LingerFindingsOptions *options)
 {
   LingerAnalysis *a = analyse (trace, linger_trace_pick_snapshot (trace), options);
+
+  /* Which test created what, when the pytest plugin labelled snapshots. */
+  if (a->snapshot != NULL)
+    linger_attribution_apply (trace, a->snapshot, a->findings);
 
   linger_progress_begin ("allocation sites", 0);
   /* Leaks and what the GC freed concern the whole run: the report of a

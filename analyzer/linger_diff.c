@@ -343,6 +343,13 @@ snapshot_by_id (const char        *path,
   for (guint i = 0; i < trace->snapshots->len; i++)
     {
       LingerSnapshot *s = g_ptr_array_index (trace->snapshots, i);
+      if (s->id == id && s->objects_only)
+        {
+          g_set_error (error, LINGER_ERROR, LINGER_ERROR_FAILED,
+                       "%s: snapshot #%u lists objects only (a per-test snapshot of the pytest "
+                       "plugin): --diff compares whole snapshots", path, id);
+          return NULL;
+        }
       if (s->id == id)
         return s;
     }
@@ -398,6 +405,13 @@ linger_diff_new_for_files (const char * const          *paths,
         }
       else
         {
+          /* Objects-only snapshots (per-test labels) have no graph to compare. */
+          g_autoptr(GPtrArray) whole = g_ptr_array_new ();
+
+          for (guint i = 0; i < snapshots->len; i++)
+            if (!((LingerSnapshot *) g_ptr_array_index (snapshots, i))->objects_only)
+              g_ptr_array_add (whole, g_ptr_array_index (snapshots, i));
+          snapshots = whole;
           if (snapshots->len < 2)
             {
               g_set_error (error, LINGER_ERROR, LINGER_ERROR_FAILED,
@@ -425,8 +439,15 @@ linger_diff_new_for_files (const char * const          *paths,
         }
       else
         {
-          before = g_ptr_array_index (trace_before->snapshots, trace_before->snapshots->len - 1);
-          after = g_ptr_array_index (trace_after->snapshots, trace_after->snapshots->len - 1);
+          before = linger_trace_pick_snapshot (trace_before);
+          after = linger_trace_pick_snapshot (trace_after);
+          if (before == NULL || after == NULL)
+            {
+              g_set_error (error, LINGER_ERROR, LINGER_ERROR_FAILED,
+                           "%s has only objects-only snapshots: --diff compares whole snapshots",
+                           before == NULL ? paths[0] : paths[1]);
+              return NULL;
+            }
         }
     }
 

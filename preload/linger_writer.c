@@ -526,6 +526,18 @@ linger_writer_snapshot_end (linger_writer *w, const linger_rec_snapshot_end *end
 }
 
 bool
+linger_writer_snapshot_label (linger_writer *w, uint32_t snapshot_id, const char *label, size_t len,
+                              uint32_t flags)
+{
+  /* The string first: a record never refers to an id defined later. */
+  uint32_t id = linger_writer_intern (w, label, len);
+  if (id == LINGER_STRING_NONE)
+    return false;
+  linger_rec_snapshot_label rec = { .snapshot_id = snapshot_id, .label = id, .flags = flags };
+  return append_record (w, LINGER_REC_SNAPSHOT_LABEL, &rec, sizeof rec, NULL, 0, NULL, 0);
+}
+
+bool
 linger_writer_message (linger_writer *w, uint32_t level, const char *text)
 {
   size_t len = strlen (text);

@@ -65,6 +65,9 @@ bool linger_writer_runtime (linger_writer *w,
 bool linger_writer_snapshot_begin (linger_writer *w, uint32_t snapshot_id, uint32_t reason);
 bool linger_writer_snapshot_end (linger_writer                 *w,
                                  const linger_rec_snapshot_end *end);
+/* Right before the snapshot's BEGIN: its label (format 1.3). */
+bool linger_writer_snapshot_label (linger_writer *w, uint32_t snapshot_id, const char *label,
+                                   size_t len, uint32_t flags);
 bool linger_writer_message (linger_writer *w, uint32_t level, const char *text);
 bool linger_writer_end (linger_writer *w, uint32_t exit_path);
 

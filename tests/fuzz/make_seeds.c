@@ -320,6 +320,21 @@ main (int    argc,
       linger_writer_close (&w);
     }
 
+  /* Format 1.3: per-test labels (the pytest plugin), a whole labelled
+   * snapshot, an objects-only one, then the exit snapshot. */
+  open_trace (argv[1], "synthetic-labels.trace");
+  CHECK (linger_writer_process (&w, 4243, 1, "/usr/bin/python3.11", cmdline, sizeof cmdline - 1, "python3"));
+  CHECK (linger_writer_runtime (&w, 0x030b02f0, LINGER_RUNTIME_LAYOUT_KNOWN, "3.11.2"));
+  alloc_head (0);
+  alloc_defs ();
+  CHECK (linger_writer_snapshot_label (&w, 1, "<collection>", 12, LINGER_SNAPSHOT_OBJECTS_ONLY));
+  snapshot (1, LINGER_SNAPSHOT_ON_API, 0, 1);
+  CHECK (linger_writer_snapshot_label (&w, 2, "test_app.py::test_one", 21, 0));
+  snapshot (2, LINGER_SNAPSHOT_ON_API, 2, 1);
+  snapshot (3, LINGER_SNAPSHOT_AT_EXIT, 3, 1);
+  CHECK (linger_writer_end (&w, LINGER_EXIT_NORMAL));
+  linger_writer_close (&w);
+
   open_trace (argv[1], "synthetic-native.trace");
   CHECK (linger_writer_process (&w, 77, 1, "/tmp/leaky", native_cmdline, sizeof native_cmdline - 1, "leaky"));
   alloc_head (0);

@@ -320,13 +320,13 @@ test_bad_header_size (void)
  * stepped over. */
 /* A trace from a newer minor version: a longer file header, and records
  * of types this reader does not know, in the ranges the format reserves
- * for them (41..63 allocation tracking, 14..31 snapshot records, the
+ * for them (41..63 allocation tracking, 15..31 snapshot records, the
  * latter inside the snapshot), are stepped over and counted. */
 static void
 test_newer_minor (void)
 {
   const guint16 alloc_types[] = { LINGER_REC_LIVE_BLOCKS + 1, 63 };
-  const guint16 snapshot_types[] = { LINGER_REC_OBJECT_SITES + 1, 31 };
+  const guint16 snapshot_types[] = { LINGER_REC_SNAPSHOT_LABEL + 1, 31 };
 
   G_STATIC_ASSERT (LINGER_REC_LIVE_BLOCKS + 1 < LINGER_REC_END);
 
