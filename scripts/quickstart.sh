@@ -15,7 +15,7 @@ PACKAGES="meson ninja-build gcc pkg-config libunwind-dev libelf-dev libdw-dev li
 # cpython-suites-fast) runs under the shim when they are installed and
 # skips when they are not.  Installed only as root, and a failure to
 # install it is not an error.
-OPTIONAL_PACKAGES="libpython3.11-testsuite"
+OPTIONAL_PACKAGES="libpython3.11-testsuite python3-pytest"
 
 missing=
 for p in $PACKAGES; do
