@@ -1,10 +1,14 @@
 /* linger_analysis.c: a trace, its snapshot, graph and findings. */
 #include "linger_analysis.h"
 
+/* @release_objects: the analysis owns a trace read for it alone, so the
+ * reader's copy of the snapshot's objects can go once the graph has its
+ * own sorted one (40 bytes an object at the peak of the analysis). */
 static LingerAnalysis *
 analyse (LingerTrace                 *trace,
          LingerSnapshot              *snapshot,
-         const LingerFindingsOptions *options)
+         const LingerFindingsOptions *options,
+         gboolean                     release_objects)
 {
   LingerAnalysis *a = g_new0 (LingerAnalysis, 1);
 
@@ -14,6 +18,11 @@ analyse (LingerTrace                 *trace,
   if (a->snapshot != NULL)
     {
       a->graph = linger_graph_new (trace, a->snapshot);
+      if (release_objects)
+        {
+          g_array_unref (a->snapshot->objects);
+          a->snapshot->objects = g_array_new (FALSE, FALSE, sizeof (linger_object_entry));
+        }
       a->dominators = linger_dominators_compute (a->graph);
       a->findings = linger_findings_compute_with_options (a->graph, options);
       linger_dominators_measure_findings (a->dominators, a->graph, a->findings);
@@ -25,16 +34,24 @@ analyse (LingerTrace                 *trace,
   return a;
 }
 
-LingerAnalysis *
-linger_analysis_new_for_trace_with_options (LingerTrace                 *trace,
-                                            const LingerFindingsOptions *options)
+static LingerAnalysis *
+analyse_trace (LingerTrace                 *trace,
+               const LingerFindingsOptions *options,
+               gboolean                     release_objects)
 {
-  LingerAnalysis *a = analyse (trace, linger_trace_pick_snapshot (trace), options);
+  LingerAnalysis *a = analyse (trace, linger_trace_pick_snapshot (trace), options, release_objects);
 
   /* Leaks and what the GC freed concern the whole run: the report of a
    * trace has them, a diff of two snapshots does not. */
   linger_findings_add_alloc (a->findings, trace, a->sites, options, &a->alloc_summary);
   return a;
+}
+
+LingerAnalysis *
+linger_analysis_new_for_trace_with_options (LingerTrace                 *trace,
+                                            const LingerFindingsOptions *options)
+{
+  return analyse_trace (trace, options, FALSE);
 }
 
 LingerAnalysis *
@@ -52,7 +69,7 @@ linger_analysis_new_for_snapshot (LingerTrace                 *trace,
                                   const LingerFindingsOptions *options)
 {
   const LingerFindingsOptions defaults = { 0 };
-  LingerAnalysis *a = analyse (trace, snapshot, options != NULL ? options : &defaults);
+  LingerAnalysis *a = analyse (trace, snapshot, options != NULL ? options : &defaults, FALSE);
 
   a->trace_borrowed = TRUE;
   return a;
@@ -63,12 +80,15 @@ linger_analysis_new_for_file_with_options (const char                  *path,
                                            const LingerFindingsOptions *options,
                                            GError                     **error)
 {
-  LingerTrace *trace = linger_trace_new_from_file (path, error);
+  /* Bounded memory: the estimate against linger_memlimit_get() comes
+   * first, and only the snapshot analysed is kept. */
+  const LingerReadOptions read_options = { .only_analysed_snapshot = TRUE };
+  LingerTrace *trace = linger_trace_new_from_file_with_options (path, &read_options, error);
   LingerAnalysis *a;
 
   if (trace == NULL)
     return NULL;
-  a = linger_analysis_new_for_trace_with_options (trace, options);
+  a = analyse_trace (trace, options, TRUE);
   a->path = g_strdup (path);
   return a;
 }

@@ -9,6 +9,7 @@
 
 #include "linger_analysis.h"
 #include "linger_config.h"
+#include "linger_memlimit.h"
 #include "linger_report_json.h"
 #include "linger_report_text.h"
 #include "linger_run.h"
@@ -31,7 +32,7 @@ static const char usage_text[] =
   "      and --python-depth set the frames kept per stack (1 to 256);\n"
   "      --no-alloc turns allocation tracking off.\n"
   "  linger report [--format=text|json] [--all|--instances] [--live-cycles]\n"
-  "                [--stacks] TRACE\n"
+  "                [--stacks] [--max-memory=SIZE] TRACE\n"
   "      Analyse a trace: objects kept alive by their own finalizer, a weak\n"
   "      reference's callback, a weak container or an atexit callback;\n"
   "      reference cycles (through a bound method, a closure, or any other\n"
@@ -41,7 +42,9 @@ static const char usage_text[] =
   "      reference cycles the program still holds too.  With allocation\n"
   "      tracking: where each object was allocated, native leaks, objects\n"
   "      only the cyclic GC freed; --stacks shows whole allocation stacks\n"
-  "      (5 frames by default).\n"
+  "      (5 frames by default).  --max-memory refuses, with a message, a\n"
+  "      trace whose analysis would need more memory (default: 80% of what\n"
+  "      is available; 512M, 4G, or unlimited).\n"
   "  linger report --diff [--snapshots=I,J] [--format=text|json] TRACE [TRACE2]\n"
   "      What grew between two snapshots, by type, and the findings that are\n"
   "      new in the later one: the first and the last snapshot of TRACE, the\n"
@@ -149,6 +152,7 @@ cmd_report (int    argc,
   gboolean instances = FALSE;
   gboolean live_cycles = FALSE;
   gboolean stacks = FALSE;
+  g_autofree char *max_memory = NULL;
   LingerFindingsOptions options = { 0 };
   g_auto(GStrv) files = NULL;
   g_autoptr(GError) error = NULL;
@@ -165,6 +169,8 @@ cmd_report (int    argc,
     { "live-cycles", 0, 0, G_OPTION_ARG_NONE, &live_cycles,
       "Also report reference cycles the program still holds", NULL },
     { "stacks", 0, 0, G_OPTION_ARG_NONE, &stacks, "Show whole allocation stacks (text)", NULL },
+    { "max-memory", 0, 0, G_OPTION_ARG_STRING, &max_memory,
+      "Refuse traces whose analysis needs more (512M, 4G, unlimited; default: 80% of available memory)", "SIZE" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "TRACE" },
     { NULL }
   };
@@ -173,6 +179,15 @@ cmd_report (int    argc,
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return usage_error ("%s", error->message);
+
+  if (max_memory != NULL)
+    {
+      guint64 bytes = 0;
+
+      if (strcmp (max_memory, "unlimited") != 0 && !linger_memlimit_parse (max_memory, &bytes))
+        return usage_error ("--max-memory wants a size such as 512M or 4G (or unlimited), not '%s'", max_memory);
+      linger_memlimit_set (bytes, "--max-memory");
+    }
 
   if (format == NULL || strcmp (format, "text") == 0)
     json = FALSE;
