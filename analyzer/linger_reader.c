@@ -1421,6 +1421,23 @@ scan_pick (GArray *snapshots)
   return snapshots->len - 1;
 }
 
+/* "9.1 GiB": as g_format_size_full() without its no-break space, which
+ * a script grepping the message would not expect. */
+static char *
+size_text (guint64 bytes)
+{
+  static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+  double value = bytes / 1024.0;
+  guint unit = 0;
+
+  while (value >= 1024 && unit + 1 < G_N_ELEMENTS (units))
+    {
+      value /= 1024;
+      unit++;
+    }
+  return g_strdup_printf ("%.1f %s", value, units[unit]);
+}
+
 /* "12.3 M", "45.6 k", "789". */
 static char *
 count_text (guint64 n)
@@ -1448,8 +1465,8 @@ check_needs (const LingerMemNeeds *needs,
 
   if (limit.bytes == 0 || estimate <= limit.bytes)
     return TRUE;
-  need_text = g_format_size_full (estimate, G_FORMAT_SIZE_IEC_UNITS);
-  limit_text = g_format_size_full (limit.bytes, G_FORMAT_SIZE_IEC_UNITS);
+  need_text = size_text (estimate);
+  limit_text = size_text (limit.bytes);
   objects = count_text (needs->kept_objects);
   refs = count_text (needs->kept_refs);
   g_set_error (error, LINGER_ERROR, LINGER_ERROR_FAILED,
@@ -1550,7 +1567,7 @@ read_all (int      fd,
         break;
       if ((limit.bytes != 0 && bytes->len + (guint64) n > limit.bytes) || bytes->len + (guint64) n > G_MAXUINT)
         {
-          g_autofree char *limit_text = g_format_size_full (limit.bytes, G_FORMAT_SIZE_IEC_UNITS);
+          g_autofree char *limit_text = size_text (limit.bytes);
 
           g_set_error (error, LINGER_ERROR, LINGER_ERROR_FAILED,
                        "the trace is larger than the memory limit, %s (%s); "
