@@ -10,7 +10,8 @@ snapshots: a report keeps only the last one's entries) into --dir, then:
     (--max-memory) ...` line, nothing on standard output, and quickly (the
     estimate comes from the record headers, before the trace is read);
   * the same trace through a pipe: refused as larger than the limit;
-  * --max-memory=unlimited: exit 0, a JSON report of the N objects;
+  * --max-memory=8G: exit 0, a JSON report of the N objects;
+  * --max-memory=foo (0, 12X, -1G): usage errors (exit 2);
   * under RLIMIT_AS (ulimit -v) of 256 MiB, which the unlimited analysis
     does not survive (checked: it dies of a signal), the default limit
     derived from RLIMIT_AS refuses the trace cleanly (exit 1, the message
@@ -103,18 +104,26 @@ def main():
         expect_refusal('pipe, --max-memory=64M', p, ['larger than the memory limit, 64.0 MiB (--max-memory)'])
 
         # 3. A generous limit: analysed.
-        p = subprocess.run([args.linger, 'report', '--max-memory=unlimited', '--format=json', trace],
+        p = subprocess.run([args.linger, 'report', '--max-memory=8G', '--format=json', trace],
                            capture_output=True, text=True, env=env)
         if p.returncode != 0:
-            problems.append('--max-memory=unlimited: exit status {}: {}'.format(p.returncode, p.stderr[-500:]))
+            problems.append('--max-memory=8G: exit status {}: {}'.format(p.returncode, p.stderr[-500:]))
         else:
             report = json.loads(p.stdout)
             got = report['trace']['objects']
-            print('--max-memory=unlimited: exit 0, {} objects in the report'.format(got))
+            print('--max-memory=8G: exit 0, {} objects in the report'.format(got))
             if got != n_objects:
                 problems.append('the report counts {} objects, the trace has {}'.format(got, n_objects))
             if report['trace'].get('snapshots') != 2:
                 problems.append('the report does not count the 2 snapshots: {}'.format(report['trace'].get('snapshots')))
+
+        # A size that is not one is a usage error.
+        for bad in ('foo', '0', '12X', '-1G'):
+            p = subprocess.run([args.linger, 'report', '--max-memory=' + bad, trace],
+                               capture_output=True, text=True, env=env)
+            if p.returncode != 2 or '--max-memory' not in p.stderr:
+                problems.append('--max-memory={}: exit {} ({}), not a usage error'.format(
+                    bad, p.returncode, p.stderr.strip()))
 
         # 4. Under RLIMIT_AS.
         with open(args.linger, 'rb') as f:
