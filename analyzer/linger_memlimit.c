@@ -123,47 +123,78 @@ cgroup_number (const char *dir,
   return end != text && *end == '\0';
 }
 
-/* What the cgroup v2 of this process, and each cgroup above it, still
- * lets it allocate: the smallest memory.max - memory.current. */
+/* "key value" of a cgroup's memory.stat. */
+static guint64
+cgroup_stat (const char *dir,
+             const char *key)
+{
+  g_autofree char *path = g_build_filename (dir, "memory.stat", NULL);
+  g_autofree char *text = NULL;
+  gsize key_len = strlen (key);
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return 0;
+  for (const char *line = text; line != NULL; line = strchr (line, '\n'), line = line ? line + 1 : NULL)
+    if (strncmp (line, key, key_len) == 0 && line[key_len] == ' ')
+      return g_ascii_strtoull (line + key_len + 1, NULL, 10);
+  return 0;
+}
+
+/* What the memory cgroup of this process, and each one above it, still
+ * lets it allocate: the smallest limit minus usage, page cache excluded
+ * (the kernel reclaims it before it kills anything).  cgroup v2
+ * (memory.max) or v1 (memory.limit_in_bytes). */
 static gboolean
 cgroup_free (guint64 *free_bytes)
 {
   g_autofree char *text = NULL;
-  g_autofree char *dir = NULL;
   gboolean found = FALSE;
-  const char *rel;
+  const char *line;
 
   if (!g_file_get_contents ("/proc/self/cgroup", &text, NULL, NULL))
     return FALSE;
-  rel = strstr (text, "0::");
-  if (rel == NULL)
-    return FALSE;
-  rel += 3;
-  {
-    g_autofree char *name = g_strndup (rel, strcspn (rel, "\n"));
-
-    dir = g_build_filename ("/sys/fs/cgroup", name, NULL);
-  }
-  for (;;)
+  for (line = text; line != NULL && *line != '\0'; line = strchr (line, '\n'), line = line ? line + 1 : NULL)
     {
-      guint64 max, current;
+      gboolean v2 = g_str_has_prefix (line, "0::");
+      const char *controllers = strchr (line, ':');
+      const char *rel;
+      g_autofree char *name = NULL;
+      g_autofree char *dir = NULL;
+      const char *top = v2 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/memory";
 
-      if (cgroup_number (dir, "memory.max", &max) && cgroup_number (dir, "memory.current", &current))
-        {
-          guint64 left = max > current ? max - current : 0;
-
-          if (!found || left < *free_bytes)
-            *free_bytes = left;
-          found = TRUE;
-        }
-      if (strcmp (dir, "/sys/fs/cgroup") == 0 || strlen (dir) <= strlen ("/sys/fs/cgroup"))
+      if (controllers == NULL)
         break;
-      {
-        char *parent = g_path_get_dirname (dir);
+      rel = strchr (controllers + 1, ':');
+      if (rel == NULL)
+        break;
+      if (!v2 && (rel - controllers - 1 != 6 || strncmp (controllers + 1, "memory", 6) != 0))
+        continue;
+      name = g_strndup (rel + 1, strcspn (rel + 1, "\n"));
+      dir = g_build_filename (top, name, NULL);
+      for (;;)
+        {
+          guint64 max, current;
 
-        g_free (dir);
-        dir = parent;
-      }
+          if (cgroup_number (dir, v2 ? "memory.max" : "memory.limit_in_bytes", &max)
+              && cgroup_number (dir, v2 ? "memory.current" : "memory.usage_in_bytes", &current))
+            {
+              guint64 cache = cgroup_stat (dir, v2 ? "file" : "total_cache");
+              guint64 used = current > cache ? current - cache : 0;
+              guint64 left = max > used ? max - used : 0;
+
+              if (!found || left < *free_bytes)
+                *free_bytes = left;
+              found = TRUE;
+            }
+          if (strlen (dir) <= strlen (top))
+            break;
+          {
+            char *parent = g_path_get_dirname (dir);
+
+            g_free (dir);
+            dir = parent;
+          }
+        }
     }
   return found;
 }
