@@ -17,12 +17,8 @@ analyse (LingerTrace                 *trace,
   a->sites = linger_sites_new (trace);
   if (a->snapshot != NULL)
     {
-      a->graph = linger_graph_new (trace, a->snapshot);
-      if (release_objects)
-        {
-          g_array_unref (a->snapshot->objects);
-          a->snapshot->objects = g_array_new (FALSE, FALSE, sizeof (linger_object_entry));
-        }
+      a->graph = release_objects ? linger_graph_new_releasing_objects (trace, a->snapshot)
+                                 : linger_graph_new (trace, a->snapshot);
       a->dominators = linger_dominators_compute (a->graph);
       a->findings = linger_findings_compute_with_options (a->graph, options);
       linger_dominators_measure_findings (a->dominators, a->graph, a->findings);
