@@ -25,9 +25,12 @@
 # preloaded) on a few samples, Python and native tracking.
 #
 # Usage: tests/sanitize.sh [BUILD] [extra meson test arguments, e.g. --suite cli]
-# Ends with "N passed, M failed" like tests/run.sh.  The whole suite takes
-# about as long as tests/run.sh plus a third (most of the time is spent in
-# the profiled programs, which are not slowed down).
+# Ends with "N passed, M failed" like tests/run.sh.  The whole suite took
+# 68 minutes on two cores shared with other work (1381 passed, 0 failed,
+# 5 skipped): most of the time is spent in the profiled programs, which
+# are not slowed down; the sanitized fuzz-regress alone takes about 10.
+# Not part of tests/run.sh (CI): `tests/sanitize.sh build-asan --suite unit`
+# is a quick subset.
 set -u
 cd "$(dirname "$0")/.." || exit 2
 BUILD=${1:-build-asan}
