@@ -1311,7 +1311,10 @@ linger_trace_new_from_data (const guint8  *data,
                             gsize          len,
                             GError       **error)
 {
-  Feed feed = { .fd = -1, .data = data, .avail = len, .eof = TRUE };
+  /* feed_at() returns NULL for an error only: an empty trace (data may
+   * be NULL then) is bytes of nowhere, not NULL. */
+  static const guint8 nothing[1];
+  Feed feed = { .fd = -1, .data = data != NULL ? data : nothing, .avail = len, .eof = TRUE };
 
   return read_trace (&feed, len, G_MAXUINT, error);
 }
