@@ -12,11 +12,13 @@
 # (unit, samples, cli, snapshots, baseline, host, c-samples, fuzz-regress,
 # bench, huge, ...), with the timeouts tripled.
 #
-# A sanitizer report in a sanitized process fails twice over: the process
-# aborts (abort_on_error, halt_on_error), which fails the test that ran
-# it, and the report goes to BUILD/sanitizer-reports/, which this script
-# prints and counts as a failure even if a test did not look at the exit
-# status.  The profiled programs are not sanitized: they ignore the
+# A sanitizer report in a sanitized process aborts it (abort_on_error,
+# halt_on_error), which fails the test that ran it.  ASan and LSan reports
+# also go to BUILD/sanitizer-reports/, which this script prints and counts
+# as failures even if a test did not look at the exit status; GCC's UBSan
+# writes its reports to standard error whatever log_path says (and its
+# log_path would take ASan's reports away from ASAN_OPTIONS's), so it
+# relies on the abort alone.  The profiled programs are not sanitized: they ignore the
 # *SAN_OPTIONS variables they inherit.
 #
 # Then a smoke test of the shim itself, sanitized (liblinger-sanitized.so,
@@ -49,10 +51,10 @@ rm -rf "$REPORTS"
 mkdir -p "$REPORTS"
 
 # abort_on_error: a report is a SIGABRT, never an exit status 1 that a
-# test could take for linger's own "error" status.  log_path: each report
-# also lands in a file (REPORTS/asan.PID) counted below.
+# test could take for linger's own "error" status.  log_path: each ASan or
+# LSan report also lands in a file (REPORTS/asan.PID) counted below.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:halt_on_error=1:log_path=$REPORTS/asan}"
-export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:abort_on_error=1:log_path=$REPORTS/ubsan}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:abort_on_error=1}"
 export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp:print_suppressions=0}"
 
 started=$(date +%s)
