@@ -416,19 +416,42 @@ linger_graph_root_tree (const LingerGraph *graph,
   return tree;
 }
 
-LingerGraph *
-linger_graph_new (const LingerTrace    *trace,
-                  const LingerSnapshot *snapshot)
+static LingerGraph *
+graph_new (const LingerTrace *trace,
+           LingerSnapshot    *snapshot,
+           gboolean           release_objects)
 {
   g_autoptr(LingerGraph) graph = g_new0 (LingerGraph, 1);
 
   graph->trace = trace;
   graph->snapshot = snapshot;
   build_nodes (graph, snapshot);
+  /* The nodes are a sorted copy: the reader's can go before the edges,
+   * the address index and their temporaries, the peak of the build. */
+  if (release_objects)
+    {
+      g_array_unref (snapshot->objects);
+      snapshot->objects = g_array_new (FALSE, FALSE, sizeof (linger_object_entry));
+    }
   build_edges (graph, snapshot);
   build_roots (graph, snapshot);
   graph->tree = linger_graph_root_tree (graph, NULL, linger_graph_filter_owned, NULL);
   return g_steal_pointer (&graph);
+}
+
+LingerGraph *
+linger_graph_new (const LingerTrace    *trace,
+                  const LingerSnapshot *snapshot)
+{
+  /* Not released, so not written to. */
+  return graph_new (trace, (LingerSnapshot *) snapshot, FALSE);
+}
+
+LingerGraph *
+linger_graph_new_releasing_objects (const LingerTrace *trace,
+                                    LingerSnapshot    *snapshot)
+{
+  return graph_new (trace, snapshot, TRUE);
 }
 
 void

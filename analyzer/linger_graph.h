@@ -78,6 +78,12 @@ struct _LingerGraph
  * Returns: (transfer full) */
 LingerGraph *linger_graph_new          (const LingerTrace    *trace,
                                         const LingerSnapshot *snapshot);
+/* As linger_graph_new(), for a caller that owns @snapshot and needs its
+ * objects no more: they are freed (snapshot->objects left empty) once the
+ * graph has its own sorted copy, which lowers the peak memory of a huge
+ * snapshot by 40 bytes an object. */
+LingerGraph *linger_graph_new_releasing_objects (const LingerTrace *trace,
+                                                 LingerSnapshot    *snapshot);
 void         linger_graph_free         (LingerGraph *graph);
 
 /* Node index of an address, or LINGER_NODE_NONE (binary search). */

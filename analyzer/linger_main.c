@@ -15,6 +15,7 @@
 #include "linger_policy.h"
 #include "linger_report_dot.h"
 #include "linger_report_html.h"
+#include "linger_memlimit.h"
 #include "linger_report_json.h"
 #include "linger_report_text.h"
 #include "linger_run.h"
@@ -392,6 +393,7 @@ cmd_report (int    argc,
   g_autoptr(LingerBaseline) baseline = NULL;
   LingerFailOn fail_on = { 0 };
   int status = EXIT_SUCCESS;
+  g_autofree char *max_memory = NULL;
   LingerFindingsOptions options = { 0 };
   g_auto(GStrv) files = NULL;
   g_autoptr(GError) error = NULL;
@@ -425,6 +427,8 @@ cmd_report (int    argc,
       "Print suppression entries for the findings instead of the report", NULL },
     { "baseline", 0, 0, G_OPTION_ARG_FILENAME, &baseline_file,
       "Report only findings not in OLD.json (an earlier report --format=json)", "OLD.json" },
+    { "max-memory", 0, 0, G_OPTION_ARG_STRING, &max_memory,
+      "Refuse traces whose analysis needs more (512M, 4G, unlimited; default: 80% of available memory)", "SIZE" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "[TRACE [TRACE2]]" },
     { NULL }
   };
@@ -438,6 +442,15 @@ cmd_report (int    argc,
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return usage_error ("%s", error->message);
   setup_progress (progress, no_progress);
+
+  if (max_memory != NULL)
+    {
+      guint64 bytes = 0;
+
+      if (strcmp (max_memory, "unlimited") != 0 && !linger_memlimit_parse (max_memory, &bytes))
+        return usage_error ("--max-memory wants a size such as 512M or 4G (or unlimited), not '%s'", max_memory);
+      linger_memlimit_set (bytes, "--max-memory");
+    }
 
   if (format == NULL || strcmp (format, "text") == 0)
     json = FALSE;

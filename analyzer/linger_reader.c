@@ -10,6 +10,7 @@
 
 #include "linger_error.h"
 #include "linger_progress.h"
+#include "linger_memlimit.h"
 
 /* Records are copied out of the file with memcpy, field for field as they
  * are in memory: that is only right on a little-endian host, like the
@@ -38,7 +39,23 @@ typedef struct
   guint64         live_bytes;       /* of LIVE_BLOCKS, whole trace */
   guint64         run_bytes;        /* of SITE_STATS and GC_FREES */
   guint64         run_counts;
+  /* Bounded-memory reading: the open snapshot's entries (counted even
+   * when they are not kept), its index in file order, the one snapshot
+   * whose entries are kept (G_MAXUINT: all), and what the scan of the
+   * record headers counted per snapshot (NULL without a scan). */
+  guint64         open_counts[3];   /* objects, refs, roots */
+  guint           n_begun;
+  guint           keep_index;
+  GArray         *scan;             /* ScanSnapshot */
 } Reader;
+
+/* One snapshot as the scan of the record headers sees it. */
+typedef struct
+{
+  guint32 reason;
+  guint64 entries[LINGER_REC_OBJECT_SITES + 1];  /* per batch record type */
+  guint64 entry_bytes;                           /* all its entries, as stored */
+} ScanSnapshot;
 
 /* No size or count in a trace can exceed what a process can address:
  * 2^48 (x86_64's user space is 2^47 bytes).  Bounding each amount, and
@@ -426,6 +443,19 @@ read_message (Reader       *r,
   return TRUE;
 }
 
+/* A new snapshot: its counts start at 0, and its entries are dropped
+ * when another snapshot is the only one kept. */
+static void
+plan_snapshot (Reader         *r,
+               LingerSnapshot *s)
+{
+  guint index = r->n_begun++;
+
+  memset (r->open_counts, 0, sizeof r->open_counts);
+  if (r->keep_index != G_MAXUINT && index != r->keep_index)
+    s->entries_dropped = TRUE;
+}
+
 static gboolean
 read_snapshot_begin (Reader       *r,
                      const guint8 *rec,
@@ -466,6 +496,7 @@ read_snapshot_begin (Reader       *r,
   g_ptr_array_add (r->trace->snapshots, s);
   r->open = s;
   r->snapshot_bytes = 0;
+  plan_snapshot (r, s);
   r->last_snapshot_id = b.snapshot_id;
   return TRUE;
 }
@@ -494,12 +525,13 @@ read_snapshot_end (Reader       *r,
     return FALSE;
   /* The counts catch a lost or duplicated batch, which no other check
    * would see. */
-  if (e.n_objects != s->objects->len || e.n_refs != s->refs->len || e.n_roots != s->roots->len)
+  if (e.n_objects != r->open_counts[0] || e.n_refs != r->open_counts[1] || e.n_roots != r->open_counts[2])
     return corrupt (error, offset, LINGER_REC_SNAPSHOT_END,
                     "snapshot %u counts %" G_GUINT64_FORMAT " objects, %" G_GUINT64_FORMAT
-                    " refs, %" G_GUINT64_FORMAT " roots but %u, %u, %u were recorded",
+                    " refs, %" G_GUINT64_FORMAT " roots but %" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT
+                    ", %" G_GUINT64_FORMAT " were recorded",
                     s->id, e.n_objects, e.n_refs, e.n_roots,
-                    s->objects->len, s->refs->len, s->roots->len);
+                    r->open_counts[0], r->open_counts[1], r->open_counts[2]);
   s->closed = TRUE;
   s->status = e.status;
   s->duration_ns = e.duration_ns;
@@ -688,6 +720,10 @@ read_batch (Reader       *r,
     return corrupt (error, offset, type, "batch outside a snapshot");
   if (!check_entries (r, type, rec + sizeof b, b.count, offset, error))
     return FALSE;
+  /* Node and edge indices are 32 bits, with two values reserved. */
+  if ((guint64) r->open_counts[0] + r->open_counts[1] + r->open_counts[2] + b.count >= G_MAXUINT32 - 1)
+    return corrupt (error, offset, type, "snapshot %u has more entries than linger can analyse (2^32)",
+                    r->open->id);
 
   switch (type)
     {
@@ -700,7 +736,10 @@ read_batch (Reader       *r,
     case LINGER_REC_OBJECT_SITES: dest = r->open->object_sites; break;
     default: g_assert_not_reached ();
     }
-  g_array_append_vals (dest, rec + sizeof b, b.count);
+  if (type == LINGER_REC_OBJECTS || type == LINGER_REC_REFS || type == LINGER_REC_ROOTS)
+    r->open_counts[type == LINGER_REC_OBJECTS ? 0 : type == LINGER_REC_REFS ? 1 : 2] += b.count;
+  if (!r->open->entries_dropped)
+    g_array_append_vals (dest, rec + sizeof b, b.count);
   return TRUE;
 }
 
@@ -1210,39 +1249,122 @@ mark_incomplete (LingerTrace *t,
   t->incomplete_reason = reason;
 }
 
-LingerTrace *
-linger_trace_new_from_data (const guint8  *data,
-                            gsize          len,
-                            GError       **error)
+/* ---- Where the records come from ----------------------------------------- */
+
+/* The bytes of a trace: all in memory, or read from a file through a
+ * window.  A record is at most LINGER_RECORD_MAX_SIZE, so a window of a
+ * few of them always holds a whole one: a trace of any size is read in
+ * bounded memory, record after record. */
+#define FEED_WINDOW (4u * LINGER_RECORD_MAX_SIZE)
+
+typedef struct
+{
+  int           fd;       /* -1: the whole trace is at data */
+  const guint8 *data;     /* the window */
+  guint8       *buf;      /* its storage when reading fd */
+  gsize         start;    /* file offset of data[0] */
+  gsize         avail;    /* bytes at data */
+  gboolean      eof;
+} Feed;
+
+/* The bytes from @offset on (never before the last call's offset), at
+ * least @want of them unless the trace ends first; *@got says how many
+ * there are.  NULL with @error set on a read error. */
+static const guint8 *
+feed_at (Feed     *f,
+         gsize     offset,
+         gsize     want,
+         gsize    *got,
+         GError  **error)
+{
+  g_assert (offset >= f->start && offset <= f->start + f->avail && want <= FEED_WINDOW);
+  if (f->fd >= 0 && !f->eof && offset + want > f->start + f->avail)
+    {
+      gsize keep = f->start + f->avail - offset;
+
+      memmove (f->buf, f->buf + (offset - f->start), keep);
+      f->start = offset;
+      f->avail = keep;
+      f->data = f->buf;
+      while (f->avail < FEED_WINDOW)
+        {
+          ssize_t n = read (f->fd, f->buf + f->avail, FEED_WINDOW - f->avail);
+
+          if (n < 0)
+            {
+              int errsv = errno;
+
+              if (errsv == EINTR)
+                continue;
+              g_set_error (error, LINGER_ERROR, LINGER_ERROR_IO, "cannot read at byte offset %" G_GSIZE_FORMAT ": %s",
+                           f->start + f->avail, g_strerror (errsv));
+              return NULL;
+            }
+          if (n == 0)
+            {
+              f->eof = TRUE;
+              break;
+            }
+          f->avail += (gsize) n;
+        }
+    }
+  *got = f->start + f->avail - offset;
+  return f->data + (offset - f->start);
+}
+
+/* Reads the trace from @feed; @file_len is the length of the file (of the
+ * data in memory); the entries of snapshot @keep_index (file order) are
+ * the only ones kept unless it is G_MAXUINT. */
+static LingerTrace *
+read_trace (Feed     *feed,
+            gsize     file_len,
+            guint     keep_index,
+            GError  **error)
 {
   g_autoptr(LingerTrace) trace = trace_new ();
-  Reader r = { .data = data, .len = len, .trace = trace };
+  Reader r = { .len = file_len, .trace = trace, .keep_index = keep_index };
   gsize offset;
+  gsize got;
 
+  /* The header is at most LINGER_RECORD_MAX_SIZE: it is in the first window. */
+  r.data = feed_at (feed, 0, LINGER_RECORD_MAX_SIZE, &got, error);
+  if (r.data == NULL)
+    return NULL;
+  if (got < LINGER_RECORD_MAX_SIZE)
+    r.len = got;
   if (!read_file_header (&r, &offset, error))
     return NULL;
+  r.len = MAX (r.len, file_len);
 
-  linger_progress_begin ("reading", len);
-  while (offset < len)
+  linger_progress_begin ("reading", file_len);
+  for (;;)
     {
       linger_record_header h;
+      const guint8 *rec = feed_at (feed, offset, sizeof h, &got, error);
 
+      if (rec == NULL)
+        return NULL;
+      if (got == 0)
+        break;
       linger_progress_update (offset);
-      if (len - offset < sizeof h)
+      if (got < sizeof h)
         {
           mark_incomplete (trace, g_strdup_printf ("the file ends inside a record header at byte offset %"
                                                    G_GSIZE_FORMAT " (the program was probably killed)",
                                                    offset));
           break;
         }
-      memcpy (&h, data + offset, sizeof h);
+      memcpy (&h, rec, sizeof h);
       /* A size that no writer produces is damage, not truncation. */
       if (h.size < sizeof h || h.size % LINGER_RECORD_ALIGN != 0 || h.size > LINGER_RECORD_MAX_SIZE)
         {
           corrupt (error, offset, h.type, "invalid record size %u", h.size);
           return NULL;
         }
-      if (h.size > len - offset)
+      rec = feed_at (feed, offset, h.size, &got, error);
+      if (rec == NULL)
+        return NULL;
+      if (h.size > got)
         {
           mark_incomplete (trace, g_strdup_printf ("the file ends inside a %s record at byte offset %"
                                                    G_GSIZE_FORMAT " (the program was probably killed)",
@@ -1254,7 +1376,7 @@ linger_trace_new_from_data (const guint8  *data,
           corrupt (error, offset, h.type, "data after the END record");
           return NULL;
         }
-      if (!read_record (&r, h.type, data + offset, h.size, offset, error))
+      if (!read_record (&r, h.type, rec, h.size, offset, error))
         return NULL;
       offset += h.size;
     }
@@ -1274,12 +1396,256 @@ linger_trace_new_from_data (const guint8  *data,
   return g_steal_pointer (&trace);
 }
 
-/* Reads a non-regular file (a pipe) into memory. */
+LingerTrace *
+linger_trace_new_from_data (const guint8  *data,
+                            gsize          len,
+                            GError       **error)
+{
+  /* feed_at() returns NULL for an error only: an empty trace (data may
+   * be NULL then) is bytes of nowhere, not NULL. */
+  static const guint8 nothing[1];
+  Feed feed = { .fd = -1, .data = data != NULL ? data : nothing, .avail = len, .eof = TRUE };
+
+  return read_trace (&feed, len, G_MAXUINT, error);
+}
+
+/* ---- Memory needs, from the record headers alone ------------------------- */
+
+/* Bytes of one entry of a snapshot's batch record, 0 for other records. */
+static gsize
+snapshot_entry_size (guint16 type)
+{
+  switch (type)
+    {
+    case LINGER_REC_OBJECTS: return sizeof (linger_object_entry);
+    case LINGER_REC_REFS: return sizeof (linger_ref_entry);
+    case LINGER_REC_ROOTS: return sizeof (linger_root_entry);
+    case LINGER_REC_FINALIZERS: return sizeof (linger_finalizer_entry);
+    case LINGER_REC_WEAKREFS: return sizeof (linger_weakref_entry);
+    case LINGER_REC_ATEXIT: return sizeof (linger_atexit_entry);
+    case LINGER_REC_OBJECT_SITES: return sizeof (linger_object_site_entry);
+    default: return 0;
+    }
+}
+
+/* Walks the record headers of a regular file (a read of 64 KB covers
+ * many small records; a batch of a megabyte is stepped over) and counts
+ * each snapshot's entries by record size, not by the counts the records
+ * claim, so the counts are bounded by the file.  Stops, without an
+ * error, where the reader will stop or fail: this is an estimate.
+ * *@other_bytes: the bytes of every record that is not a snapshot's
+ * batch. */
+static gboolean
+scan_headers (int       fd,
+              gsize     len,
+              GArray   *snapshots,
+              guint64  *other_bytes,
+              gboolean *labelled)
+{
+  g_autofree guint8 *block = g_malloc (65536);
+  gsize block_start = 0;
+  gsize block_len = 0;
+  linger_file_header fh;
+  ScanSnapshot *open = NULL;
+  gsize offset;
+
+  *other_bytes = 0;
+  if (pread (fd, &fh, sizeof fh, 0) != (ssize_t) sizeof fh
+      || memcmp (&fh, LINGER_TRACE_MAGIC, LINGER_TRACE_MAGIC_LEN) != 0
+      || fh.header_size < sizeof fh || fh.header_size % LINGER_RECORD_ALIGN != 0
+      || fh.header_size > LINGER_RECORD_MAX_SIZE)
+    return FALSE;
+
+  for (offset = fh.header_size; len - offset >= sizeof (linger_record_header);)
+    {
+      linger_record_header h;
+      const guint8 *p;
+      gsize entry_size;
+
+      if (offset < block_start || offset + sizeof (linger_rec_snapshot_begin) > block_start + block_len)
+        {
+          ssize_t n = pread (fd, block, MIN (65536, len - offset), (off_t) offset);
+
+          if (n < (ssize_t) sizeof h)
+            break;
+          block_start = offset;
+          block_len = (gsize) n;
+        }
+      p = block + (offset - block_start);
+      memcpy (&h, p, sizeof h);
+      if (h.size < sizeof h || h.size % LINGER_RECORD_ALIGN != 0 || h.size > LINGER_RECORD_MAX_SIZE
+          || h.size > len - offset)
+        break;
+      entry_size = snapshot_entry_size (h.type);
+      if (h.type == LINGER_REC_SNAPSHOT_BEGIN && h.size >= sizeof (linger_rec_snapshot_begin)
+          && offset + sizeof (linger_rec_snapshot_begin) <= block_start + block_len)
+        {
+          linger_rec_snapshot_begin b;
+          ScanSnapshot s = { 0 };
+
+          memcpy (&b, p, sizeof b);
+          s.reason = b.reason;
+          g_array_append_val (snapshots, s);
+          open = &g_array_index (snapshots, ScanSnapshot, snapshots->len - 1);
+        }
+      else if (h.type == LINGER_REC_SNAPSHOT_END)
+        open = NULL;
+      if (h.type == LINGER_REC_SNAPSHOT_LABEL)
+        *labelled = TRUE;
+      else if (entry_size != 0 && open != NULL && h.size >= sizeof (linger_rec_batch))
+        {
+          open->entries[h.type] += (h.size - sizeof (linger_rec_batch)) / entry_size;
+          open->entry_bytes += h.size - sizeof (linger_rec_batch);
+        }
+      else
+        *other_bytes += h.size;
+      if (h.type == LINGER_REC_END)
+        break;
+      offset += h.size;
+    }
+  return TRUE;
+}
+
+/* The snapshot linger_trace_pick_snapshot() will pick: the last at exit,
+ * else the last. */
+static guint
+scan_pick (GArray *snapshots)
+{
+  for (guint i = snapshots->len; i > 0; i--)
+    if (g_array_index (snapshots, ScanSnapshot, i - 1).reason == LINGER_SNAPSHOT_AT_EXIT)
+      return i - 1;
+  return snapshots->len - 1;
+}
+
+/* "9.1 GiB": as g_format_size_full() without its no-break space, which
+ * a script grepping the message would not expect. */
+static char *
+size_text (guint64 bytes)
+{
+  static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+  double value = bytes / 1024.0;
+  guint unit = 0;
+
+  while (value >= 1024 && unit + 1 < G_N_ELEMENTS (units))
+    {
+      value /= 1024;
+      unit++;
+    }
+  return g_strdup_printf ("%.1f %s", value, units[unit]);
+}
+
+/* "12.3 M", "45.6 k", "789". */
+static char *
+count_text (guint64 n)
+{
+  if (n >= 1000000)
+    return g_strdup_printf ("%.1f M", n / 1e6);
+  if (n >= 10000)
+    return g_strdup_printf ("%.1f k", n / 1e3);
+  return g_strdup_printf ("%" G_GUINT64_FORMAT, n);
+}
+
+/* FALSE, with the error linger_trace_new_from_file_with_options()
+ * documents, when @needs is over the limit. */
+static gboolean
+check_needs (const LingerMemNeeds *needs,
+             guint                 n_snapshots_kept,
+             GError              **error)
+{
+  LingerMemLimit limit = linger_memlimit_get ();
+  guint64 estimate = linger_memlimit_estimate (needs, limit.address_space);
+  g_autofree char *need_text = NULL;
+  g_autofree char *limit_text = NULL;
+  g_autofree char *objects = NULL;
+  g_autofree char *refs = NULL;
+
+  if (limit.bytes == 0 || estimate <= limit.bytes)
+    return TRUE;
+  need_text = size_text (estimate);
+  limit_text = size_text (limit.bytes);
+  objects = count_text (needs->kept_objects);
+  refs = count_text (needs->kept_refs);
+  g_set_error (error, LINGER_ERROR, LINGER_ERROR_FAILED,
+               "analysing this trace needs about %s of memory (%s objects, %s references%s); "
+               "the limit is %s (%s); %s",
+               need_text, objects, refs, n_snapshots_kept > 1 ? " over its snapshots" : "",
+               limit_text, limit.origin,
+               n_snapshots_kept > 1 ? "analyse it on a larger machine or take fewer snapshots"
+                                    : "analyse it on a larger machine or raise --max-memory");
+  return FALSE;
+}
+
+/* What reading and analysing the scanned trace needs: the snapshots kept
+ * (one, or all), and the analysis of the one picked (or, with all kept,
+ * of the two largest, which a diff analyses side by side). */
+static void
+scan_needs (GArray        *snapshots,
+            guint          keep_index,
+            guint64        other_bytes,
+            LingerMemNeeds *needs)
+{
+  guint64 largest[2][2] = { { 0, 0 }, { 0, 0 } };   /* [rank][objects, refs] */
+
+  memset (needs, 0, sizeof *needs);
+  needs->other_bytes = other_bytes;
+  for (guint i = 0; i < snapshots->len; i++)
+    {
+      const ScanSnapshot *s = &g_array_index (snapshots, ScanSnapshot, i);
+      guint64 objects = s->entries[LINGER_REC_OBJECTS];
+      guint64 refs = s->entries[LINGER_REC_REFS];
+
+      if (keep_index != G_MAXUINT && i != keep_index)
+        continue;
+      needs->kept_objects = linger_sat_add (needs->kept_objects, objects);
+      needs->kept_refs = linger_sat_add (needs->kept_refs, refs);
+      needs->kept_other_entry_bytes =
+        linger_sat_add (needs->kept_other_entry_bytes,
+                        s->entry_bytes - objects * sizeof (linger_object_entry) - refs * sizeof (linger_ref_entry));
+      if (objects + refs > largest[0][0] + largest[0][1])
+        {
+          memcpy (largest[1], largest[0], sizeof largest[0]);
+          largest[0][0] = objects;
+          largest[0][1] = refs;
+        }
+      else if (objects + refs > largest[1][0] + largest[1][1])
+        {
+          largest[1][0] = objects;
+          largest[1][1] = refs;
+        }
+    }
+  needs->analysed_objects = largest[0][0] + largest[1][0];
+  needs->analysed_refs = largest[0][1] + largest[1][1];
+}
+
+/* The same needs, of a trace already in memory (read from a pipe). */
+static void
+trace_needs (const LingerTrace *t,
+             LingerMemNeeds    *needs)
+{
+  LingerSnapshot *picked = linger_trace_pick_snapshot (t);
+
+  memset (needs, 0, sizeof *needs);
+  for (guint i = 0; i < t->snapshots->len; i++)
+    {
+      LingerSnapshot *s = g_ptr_array_index (t->snapshots, i);
+
+      needs->kept_objects += s->objects->len;
+      needs->kept_refs += s->refs->len;
+    }
+  if (picked != NULL)
+    {
+      needs->analysed_objects = picked->objects->len;
+      needs->analysed_refs = picked->refs->len;
+    }
+}
+
+/* Reads a non-regular file (a pipe) into memory, up to the memory limit. */
 static GByteArray *
 read_all (int      fd,
           GError **error)
 {
   g_autoptr(GByteArray) bytes = g_byte_array_new ();
+  LingerMemLimit limit = linger_memlimit_get ();
   guint8 buf[65536];
 
   for (;;)
@@ -1295,6 +1661,16 @@ read_all (int      fd,
         }
       if (n == 0)
         break;
+      if ((limit.bytes != 0 && bytes->len + (guint64) n > limit.bytes) || bytes->len + (guint64) n > G_MAXUINT)
+        {
+          g_autofree char *limit_text = size_text (limit.bytes);
+
+          g_set_error (error, LINGER_ERROR, LINGER_ERROR_FAILED,
+                       "the trace is larger than the memory limit, %s (%s); "
+                       "give linger a regular file, which it reads in bounded memory",
+                       limit_text, limit.origin);
+          return NULL;
+        }
       g_byte_array_append (bytes, buf, (guint) n);
     }
   return g_steal_pointer (&bytes);
@@ -1332,8 +1708,9 @@ set_open_error (GError    **error,
 }
 
 LingerTrace *
-linger_trace_new_from_file (const char  *path,
-                            GError     **error)
+linger_trace_new_from_file_with_options (const char               *path,
+                                         const LingerReadOptions  *options,
+                                         GError                  **error)
 {
   g_autoptr(GError) local_error = NULL;
   g_autoptr(LingerTrace) trace = NULL;
@@ -1364,18 +1741,58 @@ linger_trace_new_from_file (const char  *path,
   if (S_ISREG (st.st_mode) && st.st_size > 0)
     {
       gsize len = (gsize) st.st_size;
-      void *map = mmap (NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+      g_autoptr(GArray) scan = g_array_new (FALSE, TRUE, sizeof (ScanSnapshot));
+      guint64 other_bytes;
+      guint keep_index = G_MAXUINT;
+      Feed feed = { .fd = fd };
+      gboolean labelled = FALSE;
 
-      if (map == MAP_FAILED)
+      /* The estimate comes before any large allocation. */
+      if (scan_headers (fd, len, scan, &other_bytes, &labelled))
+        {
+          LingerMemNeeds needs;
+
+          /* Per-test attribution (labelled snapshots of the pytest
+           * plugin) looks for each finding's object in the earlier
+           * snapshots: they are all kept, and counted in the estimate. */
+          if (options != NULL && options->only_analysed_snapshot && scan->len > 0 && !labelled)
+            keep_index = scan_pick (scan);
+          scan_needs (scan, keep_index, other_bytes, &needs);
+          if (!check_needs (&needs, keep_index == G_MAXUINT ? scan->len : 1, &local_error))
+            {
+              close (fd);
+              g_set_error (error, LINGER_ERROR, local_error->code, "%s: %s", path, local_error->message);
+              return NULL;
+            }
+        }
+      if (lseek (fd, 0, SEEK_SET) == 0)
+        {
+#ifdef POSIX_FADV_SEQUENTIAL
+          posix_fadvise (fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+          feed.buf = g_malloc (FEED_WINDOW);
+          feed.data = feed.buf;
+          trace = read_trace (&feed, len, keep_index, &local_error);
+          g_free (feed.buf);
+        }
+      else
         {
           int errsv = errno;
-          close (fd);
-          g_set_error (error, LINGER_ERROR, LINGER_ERROR_IO, "%s: %s", path, g_strerror (errsv));
-          return NULL;
+          g_set_error_literal (&local_error, LINGER_ERROR, LINGER_ERROR_IO, g_strerror (errsv));
         }
       close (fd);
-      trace = linger_trace_new_from_data (map, len, &local_error);
-      munmap (map, len);
+      /* The scan and the reader stop at the same record, so they pick the
+       * same snapshot; if not, the picked one must not lack its entries. */
+      if (trace != NULL && keep_index != G_MAXUINT)
+        {
+          LingerSnapshot *picked = linger_trace_pick_snapshot (trace);
+
+          if (picked != NULL && picked->entries_dropped)
+            {
+              g_clear_pointer (&trace, linger_trace_free);
+              return linger_trace_new_from_file_with_options (path, NULL, error);
+            }
+        }
     }
   else
     {
@@ -1384,6 +1801,14 @@ linger_trace_new_from_file (const char  *path,
       close (fd);
       if (bytes != NULL)
         trace = linger_trace_new_from_data (bytes->data, bytes->len, &local_error);
+      if (trace != NULL)
+        {
+          LingerMemNeeds needs;
+
+          trace_needs (trace, &needs);
+          if (!check_needs (&needs, trace->snapshots->len, &local_error))
+            g_clear_pointer (&trace, linger_trace_free);
+        }
     }
 
   if (trace == NULL)
@@ -1392,4 +1817,11 @@ linger_trace_new_from_file (const char  *path,
       return NULL;
     }
   return g_steal_pointer (&trace);
+}
+
+LingerTrace *
+linger_trace_new_from_file (const char  *path,
+                            GError     **error)
+{
+  return linger_trace_new_from_file_with_options (path, NULL, error);
 }

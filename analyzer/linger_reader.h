@@ -51,6 +51,11 @@ typedef struct
   /* Object -> allocation site (format 1.2), sorted by address once the
    * trace is read (linger_object_sites_lookup()); empty without. */
   GArray     *object_sites;   /* linger_object_site_entry */
+
+  /* Bounded-memory reading: TRUE when the reader checked this
+   * snapshot's entries but did not keep them, because another snapshot
+   * is the one analysed (LingerReadOptions.only_analysed_snapshot). */
+  gboolean    entries_dropped;
 } LingerSnapshot;
 
 typedef struct
@@ -104,6 +109,24 @@ LingerTrace *linger_trace_new_from_file (const char  *path,
 LingerTrace *linger_trace_new_from_data (const guint8  *data,
                                          gsize          len,
                                          GError       **error);
+
+/* Bounded-memory reading of a file (linger_memlimit.h). */
+typedef struct
+{
+  /* Keep the entries of the snapshot linger_trace_pick_snapshot() will
+   * pick, only check the others' (a report of a trace with many
+   * snapshots then needs the memory of one). */
+  gboolean only_analysed_snapshot;
+} LingerReadOptions;
+
+/* As linger_trace_new_from_file(); before reading, estimates from the
+ * record headers the memory reading and analysing the trace will take,
+ * and fails (LINGER_ERROR_FAILED, saying how much and why) when that is
+ * more than linger_memlimit_get().  The file is read through a bounded
+ * buffer, never held whole.  @options may be NULL. */
+LingerTrace *linger_trace_new_from_file_with_options (const char               *path,
+                                                      const LingerReadOptions  *options,
+                                                      GError                  **error);
 
 void         linger_trace_free          (LingerTrace *trace);
 
