@@ -619,6 +619,31 @@ run_and_judge (const char  *output,
   return status != 0 ? status : LINGER_EXIT_FINDINGS;
 }
 
+/* For `linger run`, whose options are parsed by hand: whether argv[*i]
+ * is option NAME, as "NAME=VALUE" or "NAME VALUE".  Returns the value,
+ * moving *i past a separate one, or NULL: not NAME, or (*missing) NAME
+ * came last, without its value. */
+static const char *
+option_value (const char  *name,
+              int          argc,
+              char       **argv,
+              int         *i,
+              gboolean    *missing)
+{
+  const char *arg = argv[*i];
+  size_t n = strlen (name);
+
+  *missing = FALSE;
+  if (strncmp (arg, name, n) != 0 || (arg[n] != '=' && arg[n] != '\0'))
+    return NULL;
+  if (arg[n] == '=')
+    return arg + n + 1;
+  if (*i + 1 < argc)
+    return argv[++*i];
+  *missing = TRUE;
+  return NULL;
+}
+
 static int
 cmd_run (int    argc,
          char **argv)
@@ -641,6 +666,8 @@ cmd_run (int    argc,
   for (i = 1; i < argc; i++)
     {
       const char *arg = argv[i];
+      const char *value;
+      gboolean missing = FALSE;
 
       if (strcmp (arg, "--") == 0)
         {
@@ -655,53 +682,35 @@ cmd_run (int    argc,
         }
       else if (g_str_has_prefix (arg, "--output="))
         output = arg + strlen ("--output=");
-      else if (strcmp (arg, "--snapshot-interval") == 0 || g_str_has_prefix (arg, "--snapshot-interval=")
-               || strcmp (arg, "--snapshot-signal") == 0 || g_str_has_prefix (arg, "--snapshot-signal="))
+      else if ((value = option_value ("--snapshot-interval", argc, argv, &i, &missing)) != NULL)
         {
+          char *end = NULL;
+          double secs = g_ascii_strtod (value, &end);
+
+          if (end == value || *end != '\0' || !(secs > 0))
+            return usage_error ("--snapshot-interval wants a number of seconds > 0, not '%s'", value);
           /* Options for the shim travel in its environment variables,
            * which the program inherits from this process. */
-          gboolean interval = g_str_has_prefix (arg, "--snapshot-interval");
-          const char *eq = strchr (arg, '=');
-          const char *value;
-
-          if (eq != NULL)
-            value = eq + 1;
-          else if (i + 1 < argc)
-            value = argv[++i];
-          else
-            return usage_error ("%s needs a value", arg);
-          if (interval)
-            {
-              char *end = NULL;
-              double secs = g_ascii_strtod (value, &end);
-
-              if (end == value || *end != '\0' || !(secs > 0))
-                return usage_error ("--snapshot-interval wants a number of seconds > 0, not '%s'", value);
-              g_setenv ("LINGER_SNAPSHOT_INTERVAL", value, TRUE);
-            }
-          else
-            g_setenv ("LINGER_SNAPSHOT_SIGNAL", value, TRUE);
+          g_setenv ("LINGER_SNAPSHOT_INTERVAL", value, TRUE);
         }
-      else if (strcmp (arg, "--fail-on") == 0 || g_str_has_prefix (arg, "--fail-on=")
-               || strcmp (arg, "--suppressions") == 0 || g_str_has_prefix (arg, "--suppressions=")
-               || strcmp (arg, "--baseline") == 0 || g_str_has_prefix (arg, "--baseline="))
-        {
-          const char *eq = strchr (arg, '=');
-          const char *value;
-
-          if (eq != NULL)
-            value = eq + 1;
-          else if (i + 1 < argc)
-            value = argv[++i];
-          else
-            return usage_error ("%s needs a value", arg);
-          if (g_str_has_prefix (arg, "--fail-on"))
-            fail_on_text = value;
-          else if (g_str_has_prefix (arg, "--baseline"))
-            baseline_file = value;
-          else
-            g_ptr_array_add (suppression_files, (gpointer) value);
-        }
+      else if (missing)
+        return usage_error ("%s needs a value", arg);
+      else if ((value = option_value ("--snapshot-signal", argc, argv, &i, &missing)) != NULL)
+        g_setenv ("LINGER_SNAPSHOT_SIGNAL", value, TRUE);
+      else if (missing)
+        return usage_error ("%s needs a value", arg);
+      else if ((value = option_value ("--fail-on", argc, argv, &i, &missing)) != NULL)
+        fail_on_text = value;
+      else if (missing)
+        return usage_error ("%s needs a value", arg);
+      else if ((value = option_value ("--baseline", argc, argv, &i, &missing)) != NULL)
+        baseline_file = value;
+      else if (missing)
+        return usage_error ("%s needs a value", arg);
+      else if ((value = option_value ("--suppressions", argc, argv, &i, &missing)) != NULL)
+        g_ptr_array_add (suppression_files, (gpointer) value);
+      else if (missing)
+        return usage_error ("%s needs a value", arg);
       else if (strcmp (arg, "--no-default-suppressions") == 0)
         no_default_suppressions = TRUE;
       else if (strcmp (arg, "--native") == 0)
@@ -714,25 +723,19 @@ cmd_run (int    argc,
         g_setenv ("LINGER_TRACE_ALL", "1", TRUE);
       else if (strcmp (arg, "--redact-keys") == 0)
         g_setenv ("LINGER_REDACT_KEYS", "1", TRUE);
-      else if (strcmp (arg, "--native-depth") == 0 || g_str_has_prefix (arg, "--native-depth=")
-               || strcmp (arg, "--python-depth") == 0 || g_str_has_prefix (arg, "--python-depth="))
+      else if ((value = option_value ("--native-depth", argc, argv, &i, &missing)) != NULL
+               || (!missing && (value = option_value ("--python-depth", argc, argv, &i, &missing)) != NULL))
         {
           gboolean native = g_str_has_prefix (arg, "--native-depth");
           const char *name = native ? "--native-depth" : "--python-depth";
-          const char *eq = strchr (arg, '=');
-          const char *value;
 
-          if (eq != NULL)
-            value = eq + 1;
-          else if (i + 1 < argc)
-            value = argv[++i];
-          else
-            return usage_error ("%s needs a number of frames", name);
           if (!parse_depth (value))
             return usage_error ("%s wants a number of frames from 1 to 256, not '%s'", name, value);
           /* Unset, the shim keeps its own default. */
           g_setenv (native ? "LINGER_NATIVE_DEPTH" : "LINGER_PYTHON_DEPTH", value, TRUE);
         }
+      else if (missing)
+        return usage_error ("%s needs a number of frames", arg);
       else if (strcmp (arg, "--help") == 0 || strcmp (arg, "-h") == 0)
         {
           fputs (run_help_text, stdout);
