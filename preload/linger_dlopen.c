@@ -145,9 +145,12 @@ void *
 linger_dlopen_route (const char *file, int mode)
 {
   (void) mode;
-  if (file != NULL && __atomic_load_n (&watching, __ATOMIC_ACQUIRE) && !linger_python_found ()
-      && strstr (strrchr (file, '/') ? strrchr (file, '/') : file, "libpython") != NULL)
-    return (void *) linger_dlopen_slow;
+  if (file != NULL && __atomic_load_n (&watching, __ATOMIC_ACQUIRE) && !linger_python_found ())
+    {
+      const char *base = strrchr (file, '/');
+      if (strstr (base != NULL ? base : file, "libpython") != NULL)
+        return (void *) linger_dlopen_slow;
+    }
   return (void *) resolve_real ();
 }
 
